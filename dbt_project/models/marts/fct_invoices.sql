@@ -1,0 +1,2 @@
+-- Issued invoices as the operational store holds them (facts, never recomputed).
+select * from {{ ref('stg_ops__invoices') }}

@@ -1,0 +1,8 @@
+with source as (select * from {{ ops_table('accounts') }}),
+
+final as (
+    select account_id, realm_id, name as account_name, parent_id, status
+    from source
+)
+
+select * from final

@@ -1,0 +1,24 @@
+-- RADIUS counts octets from the NAS port's side: Acct-Input-Octets is what the user
+-- sent (upload, bytes_out), Acct-Output-Octets what the user received (bytes_in).
+with source as (select * from {{ raw_source('radius') }}),
+
+renamed as (
+    select
+        event_time,
+        status_type,
+        user_name,
+        split_part(user_name, '@', 1) as account_id,
+        nullif(split_part(user_name, '@', 2), '') as realm_id,
+        acct_session_id,
+        nas_ip,
+        nas_identifier,
+        framed_ip,
+        cast(output_octets as hugeint) as bytes_in,
+        cast(input_octets as hugeint) as bytes_out,
+        cast(session_time as bigint) as session_seconds,
+        _batch_id as batch_id,
+        _landed_at as landed_at
+    from source
+)
+
+select * from renamed

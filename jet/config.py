@@ -1,0 +1,76 @@
+"""One settings object for the CLI, Dagster, dbt (through env vars) and the apps."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every path derives from `JET_HOME`; `JET_DATABASE_URL` moves the store to PostgreSQL."""
+
+    model_config = SettingsConfigDict(env_prefix="JET_", frozen=True)
+
+    home: Path = Path("var")
+    database_url: str | None = None
+
+    @cached_property
+    def root(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def lake(self) -> Path:
+        return self.root / "lake"
+
+    @property
+    def raw(self) -> Path:
+        return self.lake / "raw"
+
+    @property
+    def ops_snapshot(self) -> Path:
+        return self.lake / "ops"
+
+    @property
+    def marts(self) -> Path:
+        return self.lake / "marts"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def pdf_dir(self) -> Path:
+        return self.root / "invoices"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.root / 'jet.db'}"
+
+    def env(self) -> dict[str, str]:
+        """The variables dbt's profiles.yml and Dagster read, derived from these settings."""
+        return {
+            "JET_HOME": str(self.root),
+            "JET_LAKE": str(self.lake),
+            "JET_WAREHOUSE": str(self.warehouse),
+            "DAGSTER_HOME": str(self.dagster_home),
+            "DO_NOT_TRACK": "1",
+        }
+
+    def export(self) -> None:
+        """Put `env()` into this process so dbt and Dagster children agree with us."""
+        os.environ.update(self.env())
+        for path in (self.root, self.raw, self.ops_snapshot, self.marts, self.dagster_home):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def settings() -> Settings:
+    return Settings()

@@ -1,0 +1,134 @@
+"""The operational snapshot: the store's tables as Parquet, the only way dbt reads them.
+
+DuckDB has no SQLite or PostgreSQL scanner offline, and the warehouse must never wait
+on the store, so rating reads a consistent copy taken in one read transaction.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jet.catalog import UNIT_DIVISORS, Catalog, Tier, parse_catalog
+from jet.store import models as m
+from schemas.ops import OPS_TABLES
+
+
+def catalog_rows(catalog: Catalog) -> dict[str, list[dict]]:
+    """Products, their tiers and plan contents of one catalog version, as snapshot rows.
+
+    A single-price metered product becomes one unbounded tier, so SQL prices every
+    metered product the same way."""
+    realm, since = catalog.realm.id, catalog.effective_from
+    products, tiers, plan_products = [], [], []
+    for p in catalog.products.values():
+        metered = p.type in ("usage", "duration")
+        products.append(
+            {
+                "realm_id": realm,
+                "effective_from": since,
+                "product_id": p.id,
+                "product_type": p.type,
+                "price": p.price,
+                "months": p.months,
+                "refund_unused": p.refund_unused,
+                "taxable": p.taxable,
+                "metric": "seconds" if p.type == "duration" else p.metric,
+                "unit": p.unit,
+                "unit_divisor": UNIT_DIVISORS[p.unit] if metered else None,
+                "tier_mode": (p.tier_mode or "graduated") if metered else None,
+            }
+        )
+        if metered:
+            lower = 0
+            for i, tier in enumerate(p.tiers or [Tier(upto=None, price=p.price)]):
+                tiers.append(
+                    {
+                        "realm_id": realm,
+                        "effective_from": since,
+                        "product_id": p.id,
+                        "tier_index": i,
+                        "lower_bound": lower,
+                        "upto": tier.upto,
+                        "price": tier.price,
+                    }
+                )
+                lower = tier.upto
+    for plan in catalog.plans.values():
+        for product_id in plan.products:
+            plan_products.append(
+                {"realm_id": realm, "effective_from": since, "plan_id": plan.id,
+                 "product_id": product_id}
+            )
+    return {"products": products, "product_tiers": tiers, "plan_products": plan_products}
+
+
+def _rows(session: Session) -> dict[str, list[dict]]:
+    rows: dict[str, list[dict]] = {name: [] for name in OPS_TABLES}
+    for r in session.scalars(select(m.Realm)):
+        rows["realms"].append(
+            {"realm_id": r.id, "name": r.name, "currency": r.currency,
+             "minor_units": r.minor_units, "tax_rate": r.tax_rate, "cycle": r.cycle,
+             "cycle_day": r.cycle_day, "invoice_prefix": r.invoice_prefix}
+        )
+    for v in session.scalars(select(m.CatalogVersion).order_by(m.CatalogVersion.id)):
+        catalog = parse_catalog(v.document, f"catalog {v.realm_id} from {v.effective_from}")
+        for name, part in catalog_rows(catalog).items():
+            rows[name].extend(part)
+    rows["accounts"] = [
+        {"account_id": a, "realm_id": r, "name": n, "parent_id": p, "status": s}
+        for a, r, n, p, s in session.execute(
+            select(m.Account.id, m.Account.realm_id, m.Account.name, m.Account.parent_id,
+                   m.Account.status)
+        )
+    ]
+    rows["subscriptions"] = [
+        {"subscription_id": i, "account_id": a, "plan_id": p, "start_date": s, "end_date": e}
+        for i, a, p, s, e in session.execute(
+            select(m.Subscription.id, m.Subscription.account_id, m.Subscription.plan_id,
+                   m.Subscription.start_date, m.Subscription.end_date)
+        )
+    ]
+    for li in session.scalars(select(m.LineItem)):
+        rows["line_items"].append(
+            {"line_item_id": li.id, "account_id": li.account_id, "item_date": li.item_date,
+             "description": li.description, "amount": li.amount, "taxable": li.taxable}
+        )
+    rows["ip_assignments"] = [
+        {"account_id": a, "network": n, "first_ip": int(f), "last_ip": int(la)}
+        for a, n, f, la in session.execute(
+            select(m.IpAssignment.account_id, m.IpAssignment.network, m.IpAssignment.first_ip,
+                   m.IpAssignment.last_ip)
+        )
+    ]
+    for inv in session.scalars(select(m.Invoice)):
+        rows["invoices"].append(
+            {"invoice_number": inv.number, "realm_id": inv.realm_id, "account_id": inv.account_id,
+             "bill_date": inv.bill_date, "currency": inv.currency, "subtotal": inv.subtotal,
+             "tax": inv.tax, "total": inv.total, "issued_at": inv.issued_at}
+        )
+    rows["issued_lines"] = [
+        {"line_key": k, "invoice_number": n, "bill_date": d}
+        for k, n, d in session.execute(
+            select(m.InvoiceLine.line_key, m.Invoice.number, m.Invoice.bill_date).join(m.Invoice)
+        )
+    ]
+    return rows
+
+
+def write_snapshot(session: Session, directory: Path) -> dict[str, int]:
+    """Write every ops table as `<directory>/<table>.parquet` (atomically); return row counts."""
+    directory.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for name, rows in _rows(session).items():
+        table = pa.Table.from_pylist(rows, schema=OPS_TABLES[name])
+        tmp = directory / f".{name}.parquet.tmp"
+        pq.write_table(table, tmp)
+        os.replace(tmp, directory / f"{name}.parquet")
+        counts[name] = table.num_rows
+    return counts

@@ -1,0 +1,189 @@
+"""The operational store: what people and payments change. Money is stored exactly.
+
+SQLite has no decimal type, so `Money` keeps amounts as text there and as NUMERIC on
+PostgreSQL; either way Python sees `decimal.Decimal`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class Money(TypeDecorator[Decimal]):
+    """An exact decimal on every backend (text on SQLite, NUMERIC(38,9) elsewhere)."""
+
+    impl = String(48)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(48))
+        return dialect.type_descriptor(Numeric(38, 9))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = Decimal(value)
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(value)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Realm(Base):
+    """A billing entity: currency, tax, cycle and invoice numbering of its accounts."""
+
+    __tablename__ = "realms"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3))
+    minor_units: Mapped[int] = mapped_column(Integer)
+    tax_rate: Mapped[Decimal] = mapped_column(Money)
+    cycle: Mapped[str] = mapped_column(String(16))
+    cycle_day: Mapped[int | None] = mapped_column(Integer)
+    invoice_prefix: Mapped[str] = mapped_column(String(32))
+    last_invoice_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CatalogVersion(Base):
+    """A realm's catalog as loaded: products and plans, effective from a date on."""
+
+    __tablename__ = "catalog_versions"
+    __table_args__ = (UniqueConstraint("realm_id", "effective_from"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    realm_id: Mapped[str] = mapped_column(ForeignKey("realms.id"))
+    effective_from: Mapped[date] = mapped_column(Date)
+    document: Mapped[dict] = mapped_column(JSON)
+    checksum: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Account(Base):
+    """A customer, a user under a cost-centre, or the cost-centre itself (no parent)."""
+
+    __tablename__ = "accounts"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    realm_id: Mapped[str] = mapped_column(ForeignKey("realms.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    email: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Subscription(Base):
+    """An account on a plan over [start, end); a plan change ends one and starts another."""
+
+    __tablename__ = "subscriptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    plan_id: Mapped[str] = mapped_column(String(64))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+
+class IpAssignment(Base):
+    """Addresses an account owns, for attributing flows (IPv4 as integers, inclusive)."""
+
+    __tablename__ = "ip_assignments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    network: Mapped[str] = mapped_column(String(64))
+    first_ip: Mapped[int] = mapped_column(Numeric(12, 0))
+    last_ip: Mapped[int] = mapped_column(Numeric(12, 0))
+
+
+class LineItem(Base):
+    """A charge or credit from outside Jet, billed in arrears of its date."""
+
+    __tablename__ = "line_items"
+    __table_args__ = (UniqueConstraint("source", "source_line"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    item_date: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    taxable: Mapped[bool] = mapped_column(Boolean, default=True)
+    source: Mapped[str] = mapped_column(String(200))
+    source_line: Mapped[int] = mapped_column(Integer)
+
+
+class Invoice(Base):
+    """An issued invoice: a fact, never edited; numbered gaplessly per realm at issue."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (UniqueConstraint("account_id", "bill_date"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    realm_id: Mapped[str] = mapped_column(ForeignKey("realms.id"))
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    bill_date: Mapped[date] = mapped_column(Date, index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal: Mapped[Decimal] = mapped_column(Money)
+    tax: Mapped[Decimal] = mapped_column(Money)
+    total: Mapped[Decimal] = mapped_column(Money)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lines: Mapped[list[InvoiceLine]] = relationship(back_populates="invoice", order_by="InvoiceLine.id")
+
+
+class InvoiceLine(Base):
+    """One issued line; `line_key` names what it charged so it is never charged twice."""
+
+    __tablename__ = "invoice_lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    line_key: Mapped[str] = mapped_column(String(200), unique=True)
+    account_id: Mapped[str] = mapped_column(String(64))
+    subscription_id: Mapped[int | None] = mapped_column(Integer)
+    product_id: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(200))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    taxable: Mapped[bool] = mapped_column(Boolean)
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class Payment(Base):
+    """Money received against an account."""
+
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    method: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class Event(Base):
+    """The outbox: what happened, written in the same transaction, delivered later."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,304 @@
+"""Invoice PDFs: one A4 tax invoice per issued invoice, rendered with fpdf2.
+
+An issued invoice never changes (billing-rules.md, Invoices), so rendering is
+deterministic (the PDF's creation date is the invoice's `issued_at`: the same
+invoice gives the same bytes) and `write_invoice` never replaces a file that
+exists. Amounts are Decimal end to end and printed by `format_money` with the
+currency's minor unit.
+
+Text uses the PDF core font Helvetica (no font files to ship); it encodes only
+Latin-1, so `_latin1` replaces what it cannot print ("—" becomes "-", "ő"
+becomes "o") instead of failing.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import TableBordersLayout, XPos, YPos
+from fpdf.fonts import FontFace
+
+from jet.money import format_money, minor_units
+
+__all__ = ["InvoiceDocument", "InvoiceDocumentLine", "render_invoice", "write_invoice"]
+
+
+@dataclass
+class InvoiceDocumentLine:
+    """One printed line: the account (user) that caused it and its amount."""
+
+    account_id: str
+    description: str
+    kind: str
+    period_start: date
+    period_end: date
+    quantity: Decimal
+    amount: Decimal
+
+
+@dataclass
+class InvoiceDocument:
+    """Everything an issued invoice prints; amounts already rounded by billing."""
+
+    number: str
+    realm_name: str
+    realm_id: str
+    currency: str
+    bill_date: date
+    issued_at: datetime
+    account_id: str
+    account_name: str
+    lines: list[InvoiceDocumentLine]
+    subtotal: Decimal
+    tax: Decimal
+    tax_rate: Decimal
+    total: Decimal
+
+
+# Characters outside Latin-1 that have an obvious plain replacement.
+_REPLACEMENTS = {
+    "\u2010": "-",  # hyphen
+    "\u2011": "-",  # non-breaking hyphen
+    "\u2012": "-",  # figure dash
+    "\u2013": "-",  # en dash
+    "\u2014": "-",  # em dash
+    "\u2015": "-",  # horizontal bar
+    "\u2212": "-",  # minus sign
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u2032": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u2033": '"',
+    "\u2026": "...",
+    "\u2022": "*",
+    "\u2009": " ",  # thin space
+    "\u202f": " ",  # narrow no-break space
+    "\u2002": " ",
+    "\u2003": " ",
+    "\u200b": "",  # zero-width space
+    "\u0141": "L",  # Ł and the other letters that do not decompose to a base letter
+    "\u0142": "l",
+    "\u0110": "D",
+    "\u0111": "d",
+    "\u0126": "H",
+    "\u0127": "h",
+    "\u0131": "i",
+    "\u0152": "OE",
+    "\u0153": "oe",
+    "\u20ac": "EUR",
+    "\u2122": "TM",
+}
+
+_MARGIN = 15.0  # mm, all sides
+_COLUMNS = ("User", "Description", "Period", "Quantity", "Amount")
+_COL_WIDTHS = (28.0, 62.0, 40.0, 22.0, 28.0)  # mm, sums to the 180 mm text width
+_ALIGN = ("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT")
+_QUANTITY_PLACES = 6  # the most places a quantity prints with
+
+
+def _latin1(text: str) -> str:
+    """`text` with every character the core fonts cannot encode (non-Latin-1) replaced."""
+    out: list[str] = []
+    for char in text:
+        if ord(char) < 256:
+            out.append(char)
+        elif char in _REPLACEMENTS:
+            out.append(_REPLACEMENTS[char])
+        else:
+            # "ő" -> "o" + combining mark -> "o"; what still has no Latin-1 form -> "?"
+            base = "".join(
+                c
+                for c in unicodedata.normalize("NFKD", char)
+                if ord(c) < 256 and not unicodedata.combining(c)
+            )
+            out.append(base or "?")
+    return "".join(out)
+
+
+def _quantity(value: Decimal) -> str:
+    """Exact quantity, at most six places, no trailing zeros: "1", "12.5", "0.333333"."""
+    q = Decimal(value).quantize(Decimal(1).scaleb(-_QUANTITY_PLACES), rounding=ROUND_HALF_UP)
+    text = f"{q:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _percent(rate: Decimal) -> str:
+    """A tax rate as a percentage without trailing zeros: 0.10 -> "10%", 0.085 -> "8.5%"."""
+    text = f"{Decimal(rate) * 100:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class _InvoicePDF(FPDF):
+    """A4 portrait with a footer naming the invoice and the page."""
+
+    def __init__(self, footer_text: str) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self._footer_text = footer_text
+
+    def footer(self) -> None:
+        self.set_y(-_MARGIN + 3)
+        self.set_font("helvetica", size=8)
+        self.set_text_color(110)
+        self.cell(0, 5, self._footer_text, align="L")
+        self.set_x(self.l_margin)
+        self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+        self.set_text_color(0)
+
+
+def render_invoice(doc: InvoiceDocument) -> bytes:
+    """The invoice as PDF bytes; the same document always gives the same bytes."""
+    places = minor_units(doc.currency)
+    currency = _latin1(doc.currency.upper())
+
+    def money(value: Decimal) -> str:
+        return format_money(value, places)
+
+    pdf = _InvoicePDF(footer_text=_latin1(f"{doc.realm_name} - tax invoice {doc.number}"))
+    pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
+    pdf.set_auto_page_break(auto=True, margin=_MARGIN + 5)
+    # Metadata are PDF text strings (Unicode), so they keep the original text.
+    pdf.set_title(doc.number)
+    pdf.set_author(doc.realm_name)
+    pdf.set_subject(f"Tax invoice {doc.number}")
+    pdf.set_creator("Jet")
+    pdf.set_creation_date(_utc(doc.issued_at))
+    pdf.add_page()
+
+    # Header: who bills, what this is, and for whom.
+    pdf.set_font("helvetica", style="B", size=22)
+    pdf.multi_cell(0, 10, _latin1(doc.realm_name), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("helvetica", size=14)
+    pdf.set_text_color(80)
+    pdf.cell(0, 8, "Tax invoice", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0)
+    pdf.ln(4)
+
+    details = [
+        ("Invoice number", doc.number),
+        ("Bill date", doc.bill_date.isoformat()),
+        ("Issued", _utc(doc.issued_at).date().isoformat()),
+        ("Account", f"{doc.account_id} - {doc.account_name}"),
+        ("Currency", doc.currency.upper()),
+    ]
+    for label, value in details:
+        pdf.set_font("helvetica", style="B", size=10)
+        pdf.cell(35, 6, label)
+        pdf.set_font("helvetica", size=10)
+        pdf.multi_cell(0, 6, _latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(6)
+
+    # Lines: the heading row repeats on every page the table runs onto.
+    pdf.set_font("helvetica", size=9)
+    headings = FontFace(emphasis="BOLD", fill_color=(225, 229, 235))
+    with pdf.table(
+        col_widths=_COL_WIDTHS,
+        width=sum(_COL_WIDTHS),
+        align="LEFT",
+        text_align=_ALIGN,
+        borders_layout=TableBordersLayout.HORIZONTAL_LINES,
+        headings_style=headings,
+        line_height=5.0,
+        padding=(0.9, 1.5),
+        repeat_headings=1,
+    ) as table:
+        heading = table.row()
+        for title in _COLUMNS:
+            heading.cell(f"Amount ({currency})" if title == "Amount" else title)
+        for line in doc.lines:
+            row = table.row()
+            row.cell(_latin1(line.account_id))
+            row.cell(_latin1(line.description))
+            row.cell(f"{line.period_start.isoformat()} - {line.period_end.isoformat()}")
+            row.cell(_quantity(line.quantity))
+            row.cell(money(line.amount))
+
+    # Totals, aligned under the amount column; kept together on one page.
+    label_width = 50.0
+    amount_width = _COL_WIDTHS[-1]
+    x = pdf.l_margin + sum(_COL_WIDTHS) - label_width - amount_width
+    row_height = 7.0
+    if pdf.will_page_break(3 * row_height + 4):
+        pdf.add_page()
+    pdf.ln(3)
+    totals = [
+        ("Subtotal", money(doc.subtotal), False),
+        (f"Tax {_percent(doc.tax_rate)}", money(doc.tax), False),
+        (f"Total {currency}", money(doc.total), True),
+    ]
+    for label, amount, bold in totals:
+        pdf.set_x(x)
+        pdf.set_font("helvetica", style="B" if bold else "", size=11 if bold else 10)
+        border = "T" if bold else 0
+        pdf.cell(label_width, row_height, label, border=border, align="R")
+        pdf.cell(
+            amount_width,
+            row_height,
+            amount,
+            border=border,
+            align="R",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+
+    return bytes(pdf.output())
+
+
+def _path_part(value: str, what: str) -> str:
+    if not value or value in {".", ".."} or "/" in value or "\\" in value or "\0" in value:
+        raise ValueError(
+            f"invoice {what} {value!r} cannot be used as a file name: "
+            "it must be non-empty and contain no '/', '\\' or NUL, and not be '.' or '..'"
+        )
+    return value
+
+
+def write_invoice(doc: InvoiceDocument, directory: Path) -> Path:
+    """Write `<directory>/<realm_id>/<number>.pdf` once and return its path.
+
+    The file appears atomically (a temporary file in the same folder, then a
+    hard link to the final name, which fails rather than replaces). An existing
+    file is an issued invoice and is left exactly as it is.
+    """
+    folder = Path(directory) / _path_part(doc.realm_id, "realm id")
+    target = folder / f"{_path_part(doc.number, 'number')}.pdf"
+    if target.exists():
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    data = render_invoice(doc)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        try:
+            os.link(tmp, target)  # atomic, and never replaces a file that appeared meanwhile
+        except FileExistsError:
+            pass
+        except OSError:
+            # A filesystem without hard links: rename, after one more look.
+            if not target.exists():
+                os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

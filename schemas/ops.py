@@ -1,0 +1,115 @@
+"""Arrow schemas of the operational snapshot (`lake/ops/*.parquet`) that dbt stages."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+MONEY = pa.decimal128(38, 9)
+RATE = pa.decimal128(18, 6)
+TS = pa.timestamp("us", tz="UTC")
+
+OPS_TABLES: dict[str, pa.Schema] = {
+    "realms": pa.schema(
+        [
+            ("realm_id", pa.string()),
+            ("name", pa.string()),
+            ("currency", pa.string()),
+            ("minor_units", pa.int32()),
+            ("tax_rate", RATE),
+            ("cycle", pa.string()),
+            ("cycle_day", pa.int32()),
+            ("invoice_prefix", pa.string()),
+        ]
+    ),
+    "accounts": pa.schema(
+        [
+            ("account_id", pa.string()),
+            ("realm_id", pa.string()),
+            ("name", pa.string()),
+            ("parent_id", pa.string()),
+            ("status", pa.string()),
+        ]
+    ),
+    "subscriptions": pa.schema(
+        [
+            ("subscription_id", pa.int64()),
+            ("account_id", pa.string()),
+            ("plan_id", pa.string()),
+            ("start_date", pa.date32()),
+            ("end_date", pa.date32()),
+        ]
+    ),
+    "products": pa.schema(
+        [
+            ("realm_id", pa.string()),
+            ("effective_from", pa.date32()),
+            ("product_id", pa.string()),
+            ("product_type", pa.string()),
+            ("price", RATE),
+            ("months", pa.int32()),
+            ("refund_unused", pa.bool_()),
+            ("taxable", pa.bool_()),
+            ("metric", pa.string()),
+            ("unit", pa.string()),
+            ("unit_divisor", pa.int64()),
+            ("tier_mode", pa.string()),
+        ]
+    ),
+    "product_tiers": pa.schema(
+        [
+            ("realm_id", pa.string()),
+            ("effective_from", pa.date32()),
+            ("product_id", pa.string()),
+            ("tier_index", pa.int32()),
+            ("lower_bound", RATE),
+            ("upto", RATE),
+            ("price", RATE),
+        ]
+    ),
+    "plan_products": pa.schema(
+        [
+            ("realm_id", pa.string()),
+            ("effective_from", pa.date32()),
+            ("plan_id", pa.string()),
+            ("product_id", pa.string()),
+        ]
+    ),
+    "line_items": pa.schema(
+        [
+            ("line_item_id", pa.int64()),
+            ("account_id", pa.string()),
+            ("item_date", pa.date32()),
+            ("description", pa.string()),
+            ("amount", MONEY),
+            ("taxable", pa.bool_()),
+        ]
+    ),
+    "ip_assignments": pa.schema(
+        [
+            ("account_id", pa.string()),
+            ("network", pa.string()),
+            ("first_ip", pa.uint32()),
+            ("last_ip", pa.uint32()),
+        ]
+    ),
+    "invoices": pa.schema(
+        [
+            ("invoice_number", pa.string()),
+            ("realm_id", pa.string()),
+            ("account_id", pa.string()),
+            ("bill_date", pa.date32()),
+            ("currency", pa.string()),
+            ("subtotal", MONEY),
+            ("tax", MONEY),
+            ("total", MONEY),
+            ("issued_at", TS),
+        ]
+    ),
+    "issued_lines": pa.schema(
+        [
+            ("line_key", pa.string()),
+            ("invoice_number", pa.string()),
+            ("bill_date", pa.date32()),
+        ]
+    ),
+}

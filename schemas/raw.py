@@ -1,0 +1,83 @@
+"""Arrow schemas of the landed raw tables: the contract between collectors and the lake.
+
+Every raw table is landed exactly as received, plus `_batch_id` and `_landed_at`,
+which `ingest.landing` adds so rating can tell when each record arrived.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+TS = pa.timestamp("us", tz="UTC")
+
+RADIUS = pa.schema(
+    [
+        ("event_time", TS),  # Event-Timestamp, else receipt time minus Acct-Delay-Time
+        ("status_type", pa.string()),  # Start, Interim-Update, Stop, Accounting-On, Accounting-Off
+        ("user_name", pa.string()),  # as sent, user@realm
+        ("acct_session_id", pa.string()),
+        ("nas_ip", pa.uint32()),  # IPv4 as an unsigned integer
+        ("nas_identifier", pa.string()),
+        ("framed_ip", pa.uint32()),
+        ("input_octets", pa.uint64()),  # Gigawords folded in: 64-bit counters
+        ("output_octets", pa.uint64()),
+        ("session_time", pa.uint32()),
+    ]
+)
+
+NETFLOW = pa.schema(
+    [
+        ("exporter_ip", pa.uint32()),
+        ("first_ts", TS),
+        ("last_ts", TS),
+        ("src_addr", pa.uint32()),
+        ("dst_addr", pa.uint32()),
+        ("src_port", pa.uint16()),
+        ("dst_port", pa.uint16()),
+        ("protocol", pa.uint8()),
+        ("packets", pa.uint64()),
+        ("bytes", pa.uint64()),
+        ("sampling_interval", pa.uint32()),
+    ]
+)
+
+UPSTREAM_CSV = pa.schema(
+    [
+        ("account_id", pa.string()),
+        ("ts", TS),
+        ("bytes_in", pa.uint64()),
+        ("bytes_out", pa.uint64()),
+        ("seconds", pa.uint64()),
+        ("source_file", pa.string()),
+        ("source_line", pa.uint32()),
+    ]
+)
+
+# The column that decides a record's date partition, per source.
+SOURCES: dict[str, tuple[pa.Schema, str]] = {
+    "radius": (RADIUS, "event_time"),
+    "netflow": (NETFLOW, "last_ts"),
+    "upstream_csv": (UPSTREAM_CSV, "ts"),
+}
+
+LANDING_COLUMNS = [("_batch_id", pa.string()), ("_landed_at", TS)]
+
+
+def landed_schema(source: str) -> pa.Schema:
+    """The schema of a source's Parquet files: the received columns plus the landing columns."""
+    schema, _ = SOURCES[source]
+    for name, type_ in LANDING_COLUMNS:
+        schema = schema.append(pa.field(name, type_))
+    return schema
+
+
+def write_schema_files(raw_root) -> None:
+    """An empty `<source>/_schema.parquet` per source, so dbt reads typed columns before
+    anything has landed (the staging macro falls back to it)."""
+    import pyarrow.parquet as pq
+
+    for source in SOURCES:
+        path = raw_root / source / "_schema.parquet"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(landed_schema(source).empty_table(), path)
