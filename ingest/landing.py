@@ -79,6 +79,8 @@ def land(source: str, table: Rows, batch_id: str, raw_root: Path) -> LandingResu
     Returns ``already_landed=True`` and writes nothing if the batch's manifest exists.
     Raises :class:`LandingError`, writing nothing, if the rows do not fit the source's
     schema (missing, extra or mistyped columns, or a null partition timestamp).
+    A list of dicts is the slow path (pyarrow names the columns from its first row);
+    collectors should hand over Arrow tables. Naive timestamps are taken as UTC.
     """
     if source not in SOURCES:
         raise LandingError(f"unknown source {source!r}: expected one of {sorted(SOURCES)}")

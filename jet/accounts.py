@@ -25,9 +25,15 @@ def add_accounts(session: Session, realm_id: str, accounts: Iterable[dict]) -> i
                 "add the parent accounts first"
             )
         session.add_all(
-            Account(id=a["id"], realm_id=realm_id, name=a.get("name", a["id"]),
-                    parent_id=a.get("parent"), email=a.get("email"), status="active",
-                    created_at=now)
+            Account(
+                id=a["id"],
+                realm_id=realm_id,
+                name=a.get("name", a["id"]),
+                parent_id=a.get("parent"),
+                email=a.get("email"),
+                status="active",
+                created_at=now,
+            )
             for a in ready
         )
         session.flush()
@@ -38,11 +44,14 @@ def add_accounts(session: Session, realm_id: str, accounts: Iterable[dict]) -> i
     return added
 
 
-def subscribe(session: Session, account_id: str, plan_id: str, start: date,
-              end: date | None = None) -> Subscription:
+def subscribe(
+    session: Session, account_id: str, plan_id: str, start: date, end: date | None = None
+) -> Subscription:
     """Put an account on a plan over [start, end)."""
     if end is not None and end <= start:
-        raise ValueError(f"subscription of {account_id} ends ({end}) on or before it starts ({start})")
+        raise ValueError(
+            f"subscription of {account_id} ends ({end}) on or before it starts ({start})"
+        )
     sub = Subscription(account_id=account_id, plan_id=plan_id, start_date=start, end_date=end)
     session.add(sub)
     return sub

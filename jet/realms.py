@@ -37,8 +37,13 @@ def store_catalog(session: Session, catalog: Catalog, source: str) -> tuple[Cata
         if existing.checksum != checksum:
             raise CatalogError(
                 source,
-                [("effective_from", f"realm {r.id} already has a different catalog from "
-                  f"{catalog.effective_from}; load changes with a later effective_from")],
+                [
+                    (
+                        "effective_from",
+                        f"realm {r.id} already has a different catalog from "
+                        f"{catalog.effective_from}; load changes with a later effective_from",
+                    )
+                ],
             )
         return existing, False
     version = CatalogVersion(

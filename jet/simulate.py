@@ -52,24 +52,35 @@ def load_scenario(path: Path, settings: Settings) -> date:
         add_accounts(s, catalog.realm.id, scenario.get("accounts", []))
         for sub in scenario.get("subscriptions", []):
             end = sub.get("end")
-            subscribe(s, sub["account"], sub["plan"], _day(sub["start"]),
-                      _day(end) if end else None)
+            subscribe(
+                s, sub["account"], sub["plan"], _day(sub["start"]), _day(end) if end else None
+            )
         for n, item in enumerate(scenario.get("line_items", []), start=1):
-            s.add(LineItem(account_id=item["account"], item_date=_day(item["date"]),
-                           description=item["description"], amount=Decimal(str(item["amount"])),
-                           taxable=item.get("taxable", True), source=source, source_line=n))
+            s.add(
+                LineItem(
+                    account_id=item["account"],
+                    item_date=_day(item["date"]),
+                    description=item["description"],
+                    amount=Decimal(str(item["amount"])),
+                    taxable=item.get("taxable", True),
+                    source=source,
+                    source_line=n,
+                )
+            )
     usage = scenario.get("usage", [])
     write_schema_files(settings.raw)
     if usage:
-        table = pa.table({
-            "account_id": [u["account"] for u in usage],
-            "ts": [_ts(u["ts"]) for u in usage],
-            "bytes_in": [int(u.get("bytes_in", 0)) for u in usage],
-            "bytes_out": [int(u.get("bytes_out", 0)) for u in usage],
-            "seconds": [int(u.get("seconds", 0)) for u in usage],
-            "source_file": [source] * len(usage),
-            "source_line": list(range(1, len(usage) + 1)),
-        })
+        table = pa.table(
+            {
+                "account_id": [u["account"] for u in usage],
+                "ts": [_ts(u["ts"]) for u in usage],
+                "bytes_in": [int(u.get("bytes_in", 0)) for u in usage],
+                "bytes_out": [int(u.get("bytes_out", 0)) for u in usage],
+                "seconds": [int(u.get("seconds", 0)) for u in usage],
+                "source_file": [source] * len(usage),
+                "source_line": list(range(1, len(usage) + 1)),
+            }
+        )
         land("upstream_csv", table, "scenario", settings.raw)
     return _day(scenario["until"])
 
@@ -86,25 +97,38 @@ def draft_invoices(settings: Settings, until: date | None = None) -> list[dict]:
         f"select billing_account_id, bill_date, account_id, product_id, kind, period_start, "
         f"period_end, quantity, amount from fct_invoice_lines {where} and status = 'draft' "
         f"order by account_id, product_id nulls last, kind, period_start"
-        if where else "select 1 where false"
+        if where
+        else "select 1 where false"
     ).fetchall()
     by_invoice: dict[tuple, list[dict]] = {}
     for ba, bill, account, product, kind, p_start, p_end, qty, amount in lines:
         by_invoice.setdefault((ba, bill), []).append(
-            {"account": account, "product": product, "kind": kind,
-             "period_start": p_start.isoformat(), "period_end": p_end.isoformat(),
-             "quantity": _plain(qty), "amount": amount}
+            {
+                "account": account,
+                "product": product,
+                "kind": kind,
+                "period_start": p_start.isoformat(),
+                "period_end": p_end.isoformat(),
+                "quantity": _plain(qty),
+                "amount": amount,
+            }
         )
     invoices = []
     for ba, bill, currency, places, subtotal, tax, total in heads:
         invoice_lines = by_invoice.get((ba, bill), [])
         for line in invoice_lines:
             line["amount"] = format_money(line["amount"], places)
-        invoices.append({
-            "account": ba, "bill_date": bill.isoformat(), "currency": currency,
-            "lines": invoice_lines, "subtotal": format_money(subtotal, places),
-            "tax": format_money(tax, places), "total": format_money(total, places),
-        })
+        invoices.append(
+            {
+                "account": ba,
+                "bill_date": bill.isoformat(),
+                "currency": currency,
+                "lines": invoice_lines,
+                "subtotal": format_money(subtotal, places),
+                "tax": format_money(tax, places),
+                "total": format_money(total, places),
+            }
+        )
     return invoices
 
 

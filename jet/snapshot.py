@@ -62,8 +62,12 @@ def catalog_rows(catalog: Catalog) -> dict[str, list[dict]]:
     for plan in catalog.plans.values():
         for product_id in plan.products:
             plan_products.append(
-                {"realm_id": realm, "effective_from": since, "plan_id": plan.id,
-                 "product_id": product_id}
+                {
+                    "realm_id": realm,
+                    "effective_from": since,
+                    "plan_id": plan.id,
+                    "product_id": product_id,
+                }
             )
     return {"products": products, "product_tiers": tiers, "plan_products": plan_products}
 
@@ -72,9 +76,16 @@ def _rows(session: Session) -> dict[str, list[dict]]:
     rows: dict[str, list[dict]] = {name: [] for name in OPS_TABLES}
     for r in session.scalars(select(m.Realm)):
         rows["realms"].append(
-            {"realm_id": r.id, "name": r.name, "currency": r.currency,
-             "minor_units": r.minor_units, "tax_rate": r.tax_rate, "cycle": r.cycle,
-             "cycle_day": r.cycle_day, "invoice_prefix": r.invoice_prefix}
+            {
+                "realm_id": r.id,
+                "name": r.name,
+                "currency": r.currency,
+                "minor_units": r.minor_units,
+                "tax_rate": r.tax_rate,
+                "cycle": r.cycle,
+                "cycle_day": r.cycle_day,
+                "invoice_prefix": r.invoice_prefix,
+            }
         )
     for v in session.scalars(select(m.CatalogVersion).order_by(m.CatalogVersion.id)):
         catalog = parse_catalog(v.document, f"catalog {v.realm_id} from {v.effective_from}")
@@ -83,34 +94,62 @@ def _rows(session: Session) -> dict[str, list[dict]]:
     rows["accounts"] = [
         {"account_id": a, "realm_id": r, "name": n, "parent_id": p, "status": s}
         for a, r, n, p, s in session.execute(
-            select(m.Account.id, m.Account.realm_id, m.Account.name, m.Account.parent_id,
-                   m.Account.status)
+            select(
+                m.Account.id,
+                m.Account.realm_id,
+                m.Account.name,
+                m.Account.parent_id,
+                m.Account.status,
+            )
         )
     ]
     rows["subscriptions"] = [
         {"subscription_id": i, "account_id": a, "plan_id": p, "start_date": s, "end_date": e}
         for i, a, p, s, e in session.execute(
-            select(m.Subscription.id, m.Subscription.account_id, m.Subscription.plan_id,
-                   m.Subscription.start_date, m.Subscription.end_date)
+            select(
+                m.Subscription.id,
+                m.Subscription.account_id,
+                m.Subscription.plan_id,
+                m.Subscription.start_date,
+                m.Subscription.end_date,
+            )
         )
     ]
     for li in session.scalars(select(m.LineItem)):
         rows["line_items"].append(
-            {"line_item_id": li.id, "account_id": li.account_id, "item_date": li.item_date,
-             "description": li.description, "amount": li.amount, "taxable": li.taxable}
+            {
+                "line_item_id": li.id,
+                "account_id": li.account_id,
+                "item_date": li.item_date,
+                "description": li.description,
+                "amount": li.amount,
+                "taxable": li.taxable,
+            }
         )
     rows["ip_assignments"] = [
         {"account_id": a, "network": n, "first_ip": int(f), "last_ip": int(la)}
         for a, n, f, la in session.execute(
-            select(m.IpAssignment.account_id, m.IpAssignment.network, m.IpAssignment.first_ip,
-                   m.IpAssignment.last_ip)
+            select(
+                m.IpAssignment.account_id,
+                m.IpAssignment.network,
+                m.IpAssignment.first_ip,
+                m.IpAssignment.last_ip,
+            )
         )
     ]
     for inv in session.scalars(select(m.Invoice)):
         rows["invoices"].append(
-            {"invoice_number": inv.number, "realm_id": inv.realm_id, "account_id": inv.account_id,
-             "bill_date": inv.bill_date, "currency": inv.currency, "subtotal": inv.subtotal,
-             "tax": inv.tax, "total": inv.total, "issued_at": inv.issued_at}
+            {
+                "invoice_number": inv.number,
+                "realm_id": inv.realm_id,
+                "account_id": inv.account_id,
+                "bill_date": inv.bill_date,
+                "currency": inv.currency,
+                "subtotal": inv.subtotal,
+                "tax": inv.tax,
+                "total": inv.total,
+                "issued_at": inv.issued_at,
+            }
         )
     rows["issued_lines"] = [
         {"line_key": k, "invoice_number": n, "bill_date": d}

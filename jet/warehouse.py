@@ -19,15 +19,23 @@ class WarehouseError(RuntimeError):
 
 def dbt_args(settings: Settings, command: str, as_of: str | None = None) -> list[str]:
     """The dbt command line Jet uses everywhere: project, profiles and target under JET_HOME."""
-    args = [command, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-            "--target-path", str(settings.root / "dbt" / "target")]
+    args = [
+        command,
+        "--project-dir",
+        str(DBT_DIR),
+        "--profiles-dir",
+        str(DBT_DIR),
+        "--target-path",
+        str(settings.root / "dbt" / "target"),
+    ]
     if as_of:
         args += ["--vars", json.dumps({"as_of": as_of})]
     return args
 
 
-def run_dbt(settings: Settings, command: str = "build", as_of: str | None = None,
-            quiet: bool = True) -> None:
+def run_dbt(
+    settings: Settings, command: str = "build", as_of: str | None = None, quiet: bool = True
+) -> None:
     """Run dbt in this process (no interpreter start-up per run); raise with dbt's reason."""
     from dbt.cli.main import dbtRunner
 

@@ -142,7 +142,9 @@ class Invoice(Base):
     tax: Mapped[Decimal] = mapped_column(Money)
     total: Mapped[Decimal] = mapped_column(Money)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    lines: Mapped[list[InvoiceLine]] = relationship(back_populates="invoice", order_by="InvoiceLine.id")
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice", order_by="InvoiceLine.id"
+    )
 
 
 class InvoiceLine(Base):

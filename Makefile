@@ -1,0 +1,45 @@
+# Jet: `make demo` and `make test` work on a fresh clone with only Python 3.11.
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.8
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export DO_NOT_TRACK := 1
+export DAGSTER_DISABLE_TELEMETRY := 1
+export UV_NO_PROGRESS := 1
+
+.PHONY: install demo test test-unit test-integration bench lint dagster clean
+
+install: $(VENV)/.installed
+
+# uv installs exactly the committed lock (uv.lock) into .venv; --inexact keeps uv itself.
+$(VENV)/.installed: pyproject.toml uv.lock
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@$(VENV)/bin/uv sync --frozen --inexact --quiet
+	@touch $@
+
+demo: install
+	$(VENV)/bin/jet demo
+
+test: install
+	$(VENV)/bin/pytest -q
+
+test-unit: install
+	$(VENV)/bin/pytest -q tests/unit
+
+test-integration: install
+	$(VENV)/bin/pytest -q tests/integration
+
+bench: install
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+dagster: install
+	$(VENV)/bin/jet db upgrade >/dev/null
+	DAGSTER_HOME=$${JET_HOME:-$(CURDIR)/var}/dagster $(VENV)/bin/dagster dev -m dagster_jet.definitions
+
+clean:
+	rm -rf var dbt_project/target dbt_project/logs .pytest_cache

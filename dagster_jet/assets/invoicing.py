@@ -1,0 +1,42 @@
+from datetime import date
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+
+from dagster_jet.partitions import bill_dates, single_run
+from dagster_jet.resources import JetResource
+from jet.invoicing import issue_invoices, render_pdfs
+
+
+@asset(
+    group_name="invoicing",
+    kinds={"sqlite"},
+    partitions_def=bill_dates,
+    backfill_policy=single_run,
+    deps=[AssetKey("fct_invoice_drafts"), AssetKey("fct_invoice_lines")],
+)
+def issued_invoices(context: AssetExecutionContext, jet: JetResource) -> MaterializeResult:
+    """Draft invoices of the run's bill dates, issued: numbered, immutable, in the store.
+    Running a bill date again issues nothing new."""
+    first, last = (date.fromisoformat(k) for k in context.partition_key_range)
+    summary = issue_invoices(jet.settings(), first, last)
+    context.log.info(f"issued {summary.issued}, already issued {summary.already_issued}")
+    return MaterializeResult(
+        metadata={
+            "issued": summary.issued,
+            "already_issued": summary.already_issued,
+            **{f"total_{realm}": str(total) for realm, total in summary.totals.items()},
+        }
+    )
+
+
+@asset(
+    group_name="invoicing",
+    kinds={"pdf"},
+    partitions_def=bill_dates,
+    backfill_policy=single_run,
+    deps=[issued_invoices],
+)
+def invoice_pdfs(context: AssetExecutionContext, jet: JetResource) -> MaterializeResult:
+    """A PDF for every issued invoice that has none yet (existing files never change)."""
+    written = render_pdfs(jet.settings())
+    return MaterializeResult(metadata={"rendered": len(written)})

@@ -1,0 +1,18 @@
+"""Assembles Jet's assets, jobs, schedules and resources; nothing is defined here."""
+
+from dagster import Definitions
+
+from dagster_jet.assets.invoicing import invoice_pdfs, issued_invoices
+from dagster_jet.assets.ops import ops_snapshot
+from dagster_jet.assets.raw import raw_assets
+from dagster_jet.assets.warehouse import warehouse_models
+from dagster_jet.jobs import billing_cycle_job, rating_job
+from dagster_jet.resources import resources
+from dagster_jet.schedules import billing_cycle_schedule, hourly_rating_schedule
+
+defs = Definitions(
+    assets=[ops_snapshot, *raw_assets, warehouse_models, issued_invoices, invoice_pdfs],
+    jobs=[billing_cycle_job, rating_job],
+    schedules=[billing_cycle_schedule, hourly_rating_schedule],
+    resources=resources(),
+)

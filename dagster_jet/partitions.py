@@ -1,0 +1,9 @@
+"""Bill dates: anniversary realms bill somebody on any day, so the partition is a day.
+
+A partition range runs as one run (single-run backfills): dbt rates once up to the
+range's last day and the issue step takes every bill date of the range, oldest first."""
+
+from dagster import BackfillPolicy, DailyPartitionsDefinition
+
+bill_dates = DailyPartitionsDefinition(start_date="2026-01-01", end_offset=1)
+single_run = BackfillPolicy.single_run()

@@ -1,0 +1,54 @@
+"""Resources. `JET_ENV` picks the resource set; every path comes from Jet's settings."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from dagster import ConfigurableResource
+from dagster_dbt import DbtCliResource, DbtProject
+
+from jet.config import Settings
+from jet.warehouse import DBT_DIR
+
+
+class JetResource(ConfigurableResource):
+    """Jet's settings for assets; empty fields fall back to JET_HOME / JET_DATABASE_URL."""
+
+    home: str = ""
+    database_url: str = ""
+
+    def settings(self) -> Settings:
+        values = {
+            k: v for k, v in {"home": self.home, "database_url": self.database_url}.items() if v
+        }
+        settings = Settings(**values)
+        settings.export()
+        return settings
+
+
+DBT_PROJECT = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+
+
+def dbt_manifest() -> Path:
+    """dbt's manifest, parsed on first use (a fresh clone has none; `dagster dev` re-parses)."""
+    if os.environ.get("DAGSTER_IS_DEV_CLI") or not DBT_PROJECT.manifest_path.exists():
+        from dbt.cli.main import dbtRunner
+
+        args = ["--quiet", "parse", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
+        if not dbtRunner().invoke(args).success:
+            raise RuntimeError(f"dbt could not parse {DBT_DIR}; run `dbt parse` there to see why")
+    return DBT_PROJECT.manifest_path
+
+
+def resources() -> dict:
+    """The resource set named by JET_ENV (only `local` so far: SQLite, DuckDB, local disk)."""
+    env = os.environ.get("JET_ENV", "local")
+    if env != "local":
+        raise ValueError(f"JET_ENV={env!r} is not a known resource set; use 'local'")
+    dbt_bin = Path(sys.executable).with_name("dbt")
+    return {
+        "jet": JetResource(),
+        "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(dbt_bin)),
+    }

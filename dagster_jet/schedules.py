@@ -1,0 +1,24 @@
+from datetime import UTC, datetime
+
+from dagster import (
+    RunRequest,
+    ScheduleEvaluationContext,
+    build_schedule_from_partitioned_job,
+    schedule,
+)
+
+from dagster_jet.jobs import billing_cycle_job, rating_job
+
+# Each night, issue the invoices of the bill date that has just begun (boundaries are
+# 00:00 UTC; running at 02:00 leaves late-arriving records two hours to land).
+billing_cycle_schedule = build_schedule_from_partitioned_job(
+    billing_cycle_job, hour_of_day=2, minute_of_hour=0
+)
+
+
+@schedule(job=rating_job, cron_schedule="15 * * * *", execution_timezone="UTC")
+def hourly_rating_schedule(context: ScheduleEvaluationContext) -> RunRequest:
+    """Every hour, rate everything up to today so usage and draft invoices stay current."""
+    moment = context.scheduled_execution_time or datetime.now(UTC)
+    day = moment.date().isoformat()
+    return RunRequest(run_key=f"rating-{moment:%Y%m%dT%H}", partition_key=day)

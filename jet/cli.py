@@ -1,0 +1,142 @@
+"""`jet`: the command line of Jet's operators and analysts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from jet.config import Settings
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    settings.export()
+    return settings
+
+
+def _fail(message: str) -> None:
+    click.secho(message, fg="red", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def main() -> None:
+    """Jet: billing for internet service providers and wi-fi hotspot operators."""
+
+
+@main.group()
+def db() -> None:
+    """The operational store."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every database migration not yet applied."""
+    from jet.store.db import upgrade
+
+    settings = _settings()
+    upgrade(settings.db_url)
+    click.echo(f"store is up to date: {settings.db_url}")
+
+
+@main.group()
+def catalog() -> None:
+    """Realm catalogs: products, plans and prices."""
+
+
+@catalog.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def catalog_load(file: Path) -> None:
+    """Validate FILE and store it as a new catalog version of its realm."""
+    from jet.catalog import CatalogError, load_catalog_file
+    from jet.realms import store_catalog
+    from jet.store.db import session
+
+    settings = _settings()
+    try:
+        parsed = load_catalog_file(file)
+        with session(settings.db_url) as s:
+            version, created = store_catalog(s, parsed, str(file))
+    except CatalogError as err:
+        _fail(str(err))
+    verb = "stored" if created else "already stored"
+    click.echo(
+        f"{verb}: catalog of realm {parsed.realm.id} from {version.effective_from} "
+        f"({len(parsed.products)} products, {len(parsed.plans)} plans)"
+    )
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print invoices as JSON (billing-rules.md).")
+def simulate(file: Path, as_json: bool) -> None:
+    """Bill the scenario FILE up to its `until` date, in a throw-away home."""
+    from jet.catalog import CatalogError
+    from jet.simulate import simulate as run
+
+    try:
+        invoices = run(file)
+    except CatalogError as err:
+        _fail(str(err))
+    if as_json:
+        click.echo(json.dumps({"invoices": invoices}, indent=2))
+        return
+    from jet.console import print_invoices
+
+    print_invoices(invoices)
+
+
+@main.command()
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), required=True)
+def bill(first, last) -> None:
+    """Run the billing cycle for every bill date from --from to --to (one Dagster run)."""
+    from jet.orchestration import run_job
+
+    run_job(_settings(), "billing_cycle", first.date(), last.date())
+    click.echo(f"billing cycle {first.date()}..{last.date()} done")
+
+
+@main.command()
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Rate bill dates up to this day (default today).",
+)
+def rate(as_of) -> None:
+    """Refresh usage and draft invoice marts without issuing anything."""
+    from jet.orchestration import run_job
+
+    day = as_of.date() if as_of else date.today()
+    run_job(_settings(), "rating", day, day)
+    click.echo(f"marts rated up to {day}: {_settings().marts}")
+
+
+@main.command()
+@click.option("--accounts", default=2000, show_default=True, help="How many accounts to create.")
+def demo(accounts: int) -> None:
+    """Build a believable deployment from nothing and run its billing cycles."""
+    from jet.demo import run_demo
+
+    run_demo(_settings(), accounts=accounts)
+
+
+@main.command()
+@click.argument("query")
+def sql(query: str) -> None:
+    """Run QUERY over the published marts (fct_invoices, fct_invoice_lines, dim_accounts, ...)."""
+    import duckdb
+
+    from jet.warehouse import marts
+
+    try:
+        relation = marts(_settings()).sql(query)
+    except duckdb.Error as err:
+        _fail(f"query failed: {err}")
+    if relation is not None:
+        relation.show(max_rows=50)

@@ -1,0 +1,109 @@
+"""`jet demo`: a believable deployment from nothing, billed end to end through Dagster."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+
+from rich.table import Table
+from sqlalchemy import func, select
+
+from jet.config import Settings
+from jet.console import console
+from jet.demo_data import generate
+from jet.orchestration import run_job
+from jet.store.db import session
+from jet.store.models import Invoice, Realm, Subscription
+
+# The demo's usage runs from August to October 2026; its last bill date is 1 November.
+LAST_BILL_DATE = date(2026, 11, 1)
+
+
+def _month_ranges(first: date, last: date) -> list[tuple[date, date]]:
+    """Bill-date ranges of one calendar month each; the last one ends at `last`."""
+    ranges, start = [], first
+    while start <= last:
+        following = (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+        end = min(following - timedelta(days=1), last)
+        if following == last:
+            end = last  # fold the final boundary into the last month's run
+        ranges.append((start, end))
+        start = end + timedelta(days=1)
+    return ranges
+
+
+def run_demo(settings: Settings, accounts: int = 2000) -> None:
+    began = time.monotonic()
+    console.rule("[bold]Jet demo")
+    console.print(f"JET_HOME is {settings.root}")
+    summary = generate(
+        settings, accounts=accounts, progress=lambda msg: console.print(f"  [cyan]•[/] {msg}")
+    )
+    rows = summary["rows"]
+    console.print(
+        f"  [green]✓[/] {sum(summary['accounts'].values()):,} accounts, "
+        f"{summary['subscriptions']:,} subscriptions; landed "
+        + ", ".join(f"{n:,} {src}" for src, n in rows.items())
+        + " rows"
+    )
+
+    with session(settings.db_url) as s:
+        first = s.scalar(select(func.min(Subscription.start_date)))
+    ranges = _month_ranges(first, LAST_BILL_DATE)
+    for n, (start, end) in enumerate(ranges, start=1):
+        tick = time.monotonic()
+        with console.status(
+            f"billing cycle {n}/{len(ranges)}: bill dates {start} to {end} "
+            "(snapshot, dbt build, issue, PDFs)"
+        ):
+            run_job(settings, "billing_cycle", start, end)
+        console.print(
+            f"  [green]✓[/] billing cycle {n}/{len(ranges)}: {start} to {end} "
+            f"in {time.monotonic() - tick:.0f} s"
+        )
+    with console.status("refreshing the marts with the issued invoices"):
+        run_job(settings, "rating", LAST_BILL_DATE, LAST_BILL_DATE)
+    _print_summary(settings)
+    console.print(f"done in {time.monotonic() - began:.0f} s")
+
+
+def _print_summary(settings: Settings) -> None:
+    with session(settings.db_url) as s:
+        rows = s.execute(
+            select(
+                Realm.name,
+                Invoice.currency,
+                func.count(),
+                func.min(Invoice.number),
+                func.max(Invoice.number),
+            )
+            .join(Realm, Realm.id == Invoice.realm_id)
+            .group_by(Realm.name, Invoice.currency)
+        ).all()
+        totals = {
+            name: sum(
+                (
+                    t
+                    for (t,) in s.execute(
+                        select(Invoice.total)
+                        .join(Realm, Realm.id == Invoice.realm_id)
+                        .where(Realm.name == name)
+                    )
+                ),
+                start=0,
+            )
+            for name, *_ in rows
+        }
+    table = Table(title="Issued invoices", title_justify="left")
+    for column in ("realm", "invoices", "numbers", "total"):
+        table.add_column(column, justify="right" if column in ("invoices", "total") else "left")
+    for name, currency, count, low, high in rows:
+        table.add_row(name, f"{count:,}", f"{low} … {high}", f"{currency} {totals[name]:,.2f}")
+    console.print(table)
+    console.print(f"PDF invoices:  {settings.pdf_dir}")
+    console.print(f"Marts (Parquet): {settings.marts}")
+    console.print(
+        'Query the marts:  .venv/bin/jet sql "select realm_id, count(*), sum(total) '
+        'from fct_invoices group by all"'
+    )
+    console.print("Dagster's UI:     make dagster   (then open http://127.0.0.1:3000)")

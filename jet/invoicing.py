@@ -1,0 +1,210 @@
+"""The issue step: draft lines become immutable, numbered invoices; and their PDFs.
+
+Issued invoices are facts in the operational store, not models. Each draft invoice
+is copied with its lines in one transaction that also takes the realm's next number,
+so numbers are gapless per realm. Issuing again finds the (account, bill date) taken
+and the line keys used, and issues nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from jet.config import Settings
+from jet.money import round_money
+from jet.store.db import session
+from jet.store.models import Account, Event, Invoice, InvoiceLine, Realm
+from jet.warehouse import marts
+from reports.invoice_pdf import InvoiceDocument, InvoiceDocumentLine, write_invoice
+
+
+@dataclass
+class IssueSummary:
+    issued: int = 0
+    already_issued: int = 0
+    totals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def invoice_number(realm: Realm, bill_date: date, sequence: int) -> str:
+    """`ACME-2026-000123`: the realm's prefix, the bill date's year, the realm-wide sequence."""
+    return f"{realm.invoice_prefix}-{bill_date.year}-{sequence:06d}"
+
+
+_DRAFTS = """
+    select billing_account_id, bill_date, realm_id, currency, minor_units,
+           subtotal, tax, total, line_count
+    from fct_invoice_drafts where bill_date between ? and ?
+    order by bill_date, realm_id, billing_account_id
+"""
+_LINES = """
+    select billing_account_id, bill_date, line_key, account_id, subscription_id, product_id,
+           kind, description, period_start, period_end, quantity, amount, taxable
+    from fct_invoice_lines where status = 'draft' and bill_date between ? and ?
+    order by account_id, product_id nulls last, kind, period_start
+"""
+
+
+def issue_invoices(settings: Settings, first: date, last: date) -> IssueSummary:
+    """Issue every draft invoice with a bill date in [first, last], oldest first."""
+    con = marts(settings)
+    drafts = con.execute(_DRAFTS, [first, last]).fetchall()
+    lines: dict[tuple, list[tuple]] = defaultdict(list)
+    for row in con.execute(_LINES, [first, last]).fetchall():
+        lines[(row[0], row[1])].append(row[2:])
+    con.close()
+
+    summary = IssueSummary()
+    now = datetime.now(UTC)
+    with session(settings.db_url) as s:
+        taken = set(
+            s.execute(
+                select(Invoice.account_id, Invoice.bill_date).where(
+                    Invoice.bill_date.between(first, last)
+                )
+            ).all()
+        )
+        used_keys = set(
+            s.scalars(
+                select(InvoiceLine.line_key)
+                .join(Invoice)
+                .where(Invoice.bill_date.between(first, last))
+            )
+        )
+        realms = {r.id: r for r in s.scalars(select(Realm).with_for_update())}
+        for account, bill, realm_id, currency, places, subtotal, tax, total, count in drafts:
+            draft_lines = lines[(account, bill)]
+            if (account, bill) in taken or any(line[0] in used_keys for line in draft_lines):
+                summary.already_issued += 1
+                continue
+            amounts = [round_money(line[9], places) for line in draft_lines]
+            if len(draft_lines) != count or sum(amounts, Decimal(0)) != subtotal:
+                raise RuntimeError(
+                    f"draft invoice of {account} at {bill} does not add up; rebuild the marts "
+                    "(`jet rate`) and issue again"
+                )
+            realm = realms[realm_id]
+            realm.last_invoice_number += 1
+            invoice = Invoice(
+                number=invoice_number(realm, bill, realm.last_invoice_number),
+                realm_id=realm_id,
+                account_id=account,
+                bill_date=bill,
+                currency=currency,
+                subtotal=round_money(subtotal, places),
+                tax=round_money(tax, places),
+                total=round_money(total, places),
+                issued_at=now,
+                lines=[
+                    InvoiceLine(
+                        line_key=key,
+                        account_id=acct,
+                        subscription_id=sub,
+                        product_id=product,
+                        kind=kind,
+                        description=description,
+                        period_start=p_start,
+                        period_end=p_end,
+                        quantity=qty,
+                        amount=amount,
+                        taxable=taxable,
+                    )
+                    for (
+                        key,
+                        acct,
+                        sub,
+                        product,
+                        kind,
+                        description,
+                        p_start,
+                        p_end,
+                        qty,
+                        _,
+                        taxable,
+                    ), amount in zip(draft_lines, amounts, strict=True)
+                ],
+            )
+            s.add(invoice)
+            s.add(
+                Event(
+                    topic="invoice.issued",
+                    created_at=now,
+                    payload={
+                        "number": invoice.number,
+                        "account": account,
+                        "total": str(invoice.total),
+                        "currency": currency,
+                    },
+                )
+            )
+            summary.issued += 1
+            summary.counts[realm_id] += 1
+            summary.totals[realm_id] += invoice.total
+    return summary
+
+
+def render_pdfs(settings: Settings, progress=lambda done, total: None) -> list[Path]:
+    """Render the PDF of every issued invoice that has none yet; return the new files."""
+    written = []
+    with session(settings.db_url) as s:
+        realms = {r.id: r for r in s.scalars(select(Realm))}
+        invoices = [
+            inv
+            for inv in s.scalars(
+                select(Invoice).options(selectinload(Invoice.lines)).order_by(Invoice.id)
+            )
+            if not pdf_path(settings, inv.realm_id, inv.number).exists()
+        ]
+        names = (
+            dict(
+                s.execute(
+                    select(Account.id, Account.name).where(
+                        Account.id.in_({inv.account_id for inv in invoices})
+                    )
+                ).all()
+            )
+            if invoices
+            else {}
+        )
+        for done, inv in enumerate(invoices, start=1):
+            realm = realms[inv.realm_id]
+            doc = InvoiceDocument(
+                number=inv.number,
+                realm_name=realm.name,
+                realm_id=realm.id,
+                currency=inv.currency,
+                bill_date=inv.bill_date,
+                issued_at=inv.issued_at,
+                account_id=inv.account_id,
+                account_name=names.get(inv.account_id, ""),
+                lines=[
+                    InvoiceDocumentLine(
+                        account_id=line.account_id,
+                        description=line.description,
+                        kind=line.kind,
+                        period_start=line.period_start,
+                        period_end=line.period_end,
+                        quantity=line.quantity,
+                        amount=line.amount,
+                    )
+                    for line in inv.lines
+                ],
+                subtotal=inv.subtotal,
+                tax=inv.tax,
+                tax_rate=realm.tax_rate,
+                total=inv.total,
+            )
+            written.append(write_invoice(doc, settings.pdf_dir))
+            progress(done, len(invoices))
+    return written
+
+
+def pdf_path(settings: Settings, realm_id: str, number: str) -> Path:
+    return settings.pdf_dir / realm_id / f"{number}.pdf"

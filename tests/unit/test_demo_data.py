@@ -1,0 +1,274 @@
+"""The demo deployment's promises: the realms and hierarchy it claims, whole RADIUS sessions,
+one measuring source per account, usage only while subscribed, and a second run that
+changes nothing. Also the upstream CSV importer it lands through."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from sqlalchemy import func, select
+
+from ingest.csv.upstream import import_upstream_csv, read_upstream_csv
+from ingest.landing import landed_batches
+from jet.config import Settings
+from jet.demo_data import UPSTREAM_FILE, generate
+from jet.store.db import session
+from jet.store.models import Account, IpAssignment, Subscription
+
+ACCOUNTS = 120
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    settings = Settings(home=tmp_path_factory.mktemp("jet"))
+    messages: list[str] = []
+    summary = generate(settings, accounts=ACCOUNTS, progress=messages.append)
+    return settings, summary, messages
+
+
+@pytest.fixture(scope="module")
+def lake(demo):
+    """DuckDB views over the landed usage and the store's subscriptions and addresses."""
+    settings, _, _ = demo
+    con = duckdb.connect()
+    for source in ("radius", "netflow", "upstream_csv"):
+        glob = settings.raw / source / "date=*" / "*.parquet"
+        con.execute(f"create view {source} as select * from read_parquet('{glob}')")
+    with session(settings.db_url) as s:
+        subs = [
+            (a, p, st, e)
+            for a, p, st, e in s.execute(
+                select(
+                    Subscription.account_id,
+                    Subscription.plan_id,
+                    Subscription.start_date,
+                    Subscription.end_date,
+                )
+            )
+        ]
+        ips = [
+            (a, int(lo), int(hi))
+            for a, lo, hi in s.execute(
+                select(IpAssignment.account_id, IpAssignment.first_ip, IpAssignment.last_ip)
+            )
+        ]
+    con.execute("create table subs (account_id varchar, plan_id varchar, s date, e date)")
+    con.executemany("insert into subs values (?, ?, ?, ?)", subs)
+    con.execute("create table ips (account_id varchar, lo ubigint, hi ubigint)")
+    con.executemany("insert into ips values (?, ?, ?)", ips)
+    con.execute(
+        """
+        create view usage as
+        select split_part(user_name, '@', 1) as account_id, event_time as ts, 'radius' as source
+        from radius
+        union all
+        select ips.account_id, netflow.last_ts, 'netflow'
+        from netflow join ips
+            on netflow.dst_addr between ips.lo and ips.hi
+            or netflow.src_addr between ips.lo and ips.hi
+        union all
+        select account_id, ts, 'upstream_csv' from upstream_csv
+        """
+    )
+    return con
+
+
+def _accounts(settings: Settings) -> list[Account]:
+    with session(settings.db_url) as s:
+        return list(s.scalars(select(Account)))
+
+
+def test_accounts_per_realm(demo):
+    settings, summary, messages = demo
+    assert summary["accounts"] == {"acme": 84, "skyfi": 36}
+    accounts = _accounts(settings)
+    assert len(accounts) == ACCOUNTS
+    assert all(a.id == a.id.lower() for a in accounts)
+    assert {a.id.split("-")[0] for a in accounts if a.realm_id == "skyfi"} == {"sky"}
+    assert summary["reused"] is False
+    assert all(summary["rows"][source] > 0 for source in ("radius", "netflow", "upstream_csv"))
+    assert len(messages) >= 5
+
+
+def test_cost_centres_hold_business_users(demo):
+    settings, summary, _ = demo
+    accounts = _accounts(settings)
+    children: dict[str, list[Account]] = {}
+    for a in accounts:
+        if a.parent_id:
+            children.setdefault(a.parent_id, []).append(a)
+    assert len(children) == summary["cost_centres"] >= 1
+    by_id = {a.id: a for a in accounts}
+    with session(settings.db_url) as s:
+        plans = dict(s.execute(select(Subscription.account_id, Subscription.plan_id)).all())
+    for centre_id, users in children.items():
+        centre = by_id[centre_id]
+        assert centre.parent_id is None and centre.realm_id == "acme"
+        assert centre.name.endswith("Pty Ltd")
+        assert centre_id not in plans  # the company is billed, its users use the service
+        assert 3 <= len(users) <= 15
+        assert {plans[u.id] for u in users} == {"business"}
+
+
+def test_subscriptions_start_mid_cycle_end_and_change_plan(lake):
+    starts_mid, ended, changed = lake.execute(
+        """
+        select
+            count(*) filter (where s > date '2026-08-01' and day(s) <> 1),
+            count(*) filter (where e is not null),
+            (select count(*) from subs a join subs b on a.account_id = b.account_id and a.e = b.s)
+        from subs
+        """
+    ).fetchone()
+    assert starts_mid > 0 and ended > changed >= 1
+
+
+def test_every_radius_session_starts_stops_and_counts_up(lake):
+    sessions, broken = lake.execute(
+        """
+        with ordered as (
+            select *,
+                row_number() over w as n,
+                count(*) over (partition by nas_ip, acct_session_id, user_name) as records,
+                lag(input_octets) over w as prev_in,
+                lag(output_octets) over w as prev_out,
+                lag(session_time) over w as prev_time
+            from radius
+            window w as (partition by nas_ip, acct_session_id, user_name order by event_time)
+        )
+        select
+            count(*) filter (where n = 1),
+            count(*) filter (where
+                (n = 1) <> (status_type = 'Start')
+                or (n = records) <> (status_type = 'Stop')
+                or records < 3
+                or input_octets < prev_in or output_octets < prev_out
+                or session_time < prev_time)
+        from ordered
+        """
+    ).fetchone()
+    assert sessions > 100
+    assert broken == 0
+    spans_midnight = lake.execute(
+        """select count(*) from (select acct_session_id from radius group by nas_ip,
+           acct_session_id, user_name having min(cast(event_time as date))
+           <> max(cast(event_time as date)))"""
+    ).fetchone()[0]
+    assert spans_midnight > 0
+
+
+def test_no_account_is_measured_by_two_sources(lake):
+    per_source = dict(
+        lake.execute("select source, count(distinct account_id) from usage group by 1").fetchall()
+    )
+    assert set(per_source) == {"radius", "netflow", "upstream_csv"}
+    assert lake.execute(
+        "select count(*) from (select account_id from usage group by 1 "
+        "having count(distinct source) > 1)"
+    ).fetchone() == (0,)
+
+
+def test_usage_only_while_subscribed(lake):
+    outside, total = lake.execute(
+        """
+        select count(*) filter (where not exists (
+            select 1 from subs where subs.account_id = usage.account_id
+            and cast(usage.ts as date) >= subs.s
+            and (subs.e is null or cast(usage.ts as date) < subs.e)
+        )), count(*)
+        from usage
+        """
+    ).fetchone()
+    assert outside < total * 0.01
+
+
+def test_some_flows_belong_to_nobody(lake):
+    stray, total = lake.execute(
+        """select count(*) filter (where not exists (select 1 from ips
+           where netflow.dst_addr between ips.lo and ips.hi
+              or netflow.src_addr between ips.lo and ips.hi)), count(*) from netflow"""
+    ).fetchone()
+    assert 0 < stray < total * 0.05
+
+
+def _lake_files(settings: Settings) -> dict[str, int]:
+    return {
+        str(p.relative_to(settings.root)): p.stat().st_size
+        for p in sorted(settings.raw.rglob("*"))
+        if p.is_file() and "_tmp" not in p.parts and p.name != "_landing.lock"
+    }
+
+
+def test_second_run_changes_nothing(demo):
+    settings, summary, _ = demo
+    files = _lake_files(settings)
+    again = generate(settings, accounts=ACCOUNTS)
+    assert again == {**summary, "reused": True}
+    assert _lake_files(settings) == files
+    with session(settings.db_url) as s:
+        assert s.scalar(select(func.count()).select_from(Account)) == ACCOUNTS
+
+
+def test_upstream_file_imports_once(demo):
+    settings, summary, _ = demo
+    path = settings.root / "inbox" / UPSTREAM_FILE
+    before = landed_batches("upstream_csv", settings.raw)
+    result = import_upstream_csv(path, settings.raw)
+    assert result.already_landed and result.batch_id in before
+    assert result.rows == summary["rows"]["upstream_csv"]
+    assert landed_batches("upstream_csv", settings.raw) == before
+
+
+HEADER = "account_id,timestamp,bytes_in,bytes_out,seconds\n"
+
+
+def test_upstream_csv_rows_keep_their_file_and_line(tmp_path):
+    path = tmp_path / "partner.csv"
+    path.write_text(
+        HEADER
+        + "acme-00001,2026-08-03T10:00:00Z,1000,200,60\n"
+        + "\n"
+        + "acme-00002,2026-08-03T12:00:00+02:00,5,6,7\n"
+    )
+    table = read_upstream_csv(path)
+    rows = table.to_pylist()
+    assert [r["source_line"] for r in rows] == [2, 4]
+    assert {r["source_file"] for r in rows} == {"partner.csv"}
+    assert rows[1]["ts"].isoformat() == "2026-08-03T10:00:00+00:00"
+    assert (rows[0]["bytes_in"], rows[0]["bytes_out"], rows[0]["seconds"]) == (1000, 200, 60)
+
+    first = import_upstream_csv(path, tmp_path / "raw")
+    second = import_upstream_csv(path, tmp_path / "raw")
+    assert (first.already_landed, second.already_landed) == (False, True)
+    assert first.batch_id == second.batch_id and first.batch_id.startswith("csv-")
+    assert landed_batches("upstream_csv", tmp_path / "raw") == {first.batch_id}
+
+
+@pytest.mark.parametrize(
+    ("row", "column"),
+    [
+        ("acme-00002,2026-08-03 10:00,5,6,7", "timestamp"),
+        ("acme-00002,2026-08-03T10:00:00,5,6,7", "timestamp"),
+        ("acme-00002,2026-08-03T10:00:00Z,-5,6,7", "bytes_in"),
+        ("acme-00002,2026-08-03T10:00:00Z,5,6.5,7", "bytes_out"),
+        ("acme-00002,2026-08-03T10:00:00Z,5,6,", "seconds"),
+        (",2026-08-03T10:00:00Z,5,6,7", "account_id"),
+    ],
+)
+def test_a_bad_row_names_file_line_and_column(tmp_path, row, column):
+    path = tmp_path / "partner.csv"
+    path.write_text(HEADER + "acme-00001,2026-08-03T10:00:00Z,1,2,3\n\n" + row + "\n")
+    with pytest.raises(ValueError, match=rf"partner\.csv: line 4, column {column}:"):
+        read_upstream_csv(path)
+    with pytest.raises(ValueError):
+        import_upstream_csv(path, tmp_path / "raw")
+    assert not (tmp_path / "raw").exists()
+
+
+def test_a_row_with_too_many_values_names_its_line(tmp_path: Path):
+    path = tmp_path / "partner.csv"
+    path.write_text(HEADER + "acme-00001,2026-08-03T10:00:00Z,1,2,3,4\n")
+    with pytest.raises(ValueError, match=r"partner\.csv: line 2: expected 5 columns"):
+        read_upstream_csv(path)
