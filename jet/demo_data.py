@@ -42,7 +42,9 @@ from schemas.raw import NETFLOW, RADIUS
 CATALOGS = PROJECT_ROOT / "examples" / "catalogs"
 REALMS = ("acme", "skyfi")
 UPSTREAM_FILE = "upstream-2026-10.csv"
-SUBSCRIPTIONS_FROM, SUBSCRIPTIONS_UNTIL = date(2026, 6, 1), date(2026, 10, 20)
+# Jet went live on 1 August: customers moved over then, new ones joined after.
+SUBSCRIPTIONS_FROM, SUBSCRIPTIONS_UNTIL = date(2026, 8, 1), date(2026, 10, 20)
+MOVED_OVER = 0.4  # share of accounts whose subscription starts on go-live day
 
 # What an account is, and which one source measures its usage.
 HOME, CENTRE, USER, SKY = 0, 1, 2, 3
@@ -221,6 +223,8 @@ def _plan_accounts(rng: np.random.Generator, accounts: int, first: date, last: d
     span = (SUBSCRIPTIONS_UNTIL - SUBSCRIPTIONS_FROM).days + 1
 
     def start_day() -> date:
+        if rng.random() < MOVED_OVER:
+            return SUBSCRIPTIONS_FROM
         return SUBSCRIPTIONS_FROM + timedelta(days=int(rng.integers(0, span)))
 
     companies = [f"{p} {t}" for p in PLACES for t in TRADES]

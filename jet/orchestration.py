@@ -1,17 +1,49 @@
 """Running Jet's Dagster jobs in this process, on the instance under JET_HOME, so the
-runs show in `dagster dev` afterwards."""
+runs show in `dagster dev` afterwards. What the run prints (Dagster's and dbt's logs)
+goes to a log file under JET_HOME/logs; a failure names the step and the file."""
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
 from jet.config import Settings
 
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
-def run_job(settings: Settings, job_name: str, first: date, last: date) -> None:
-    """Run `job_name` over the bill dates [first, last] as one run; raise if it failed."""
+class JobFailed(RuntimeError):
+    pass
+
+
+@contextmanager
+def _output_to(path: Path) -> Iterator[None]:
+    """Send this process's stdout and stderr, and its children's, to `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with path.open("ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def run_job(settings: Settings, job_name: str, first: date, last: date) -> Path:
+    """Run `job_name` over the bill dates [first, last] as one run; return its log file."""
     settings.export()
     config = settings.dagster_home / "dagster.yaml"
     if not config.exists():
@@ -21,9 +53,11 @@ def run_job(settings: Settings, job_name: str, first: date, last: date) -> None:
     from dagster_jet.definitions import defs
 
     job = defs.resolve_job_def(job_name)
-    with DagsterInstance.get() as instance:
+    log = settings.root / "logs" / f"{job_name}-{first}-{last}.log"
+    with _output_to(log), DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
+            run_config=QUIET,
             tags={
                 "dagster/asset_partition_range_start": first.isoformat(),
                 "dagster/asset_partition_range_end": last.isoformat(),
@@ -36,4 +70,6 @@ def run_job(settings: Settings, job_name: str, first: date, last: date) -> None:
             for e in result.all_events
             if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
         ]
-        raise RuntimeError(f"{job_name} {first}..{last} failed: " + "; ".join(failures))
+        raise JobFailed(f"{job_name} {first}..{last} failed: " + "; ".join(failures)
+                        + f" (full log: {log})")
+    return log
