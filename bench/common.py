@@ -7,6 +7,7 @@ import os
 import platform
 import resource
 import sys
+from pathlib import Path
 
 
 def peak_memory_mb() -> float:
@@ -18,14 +19,16 @@ def peak_memory_mb() -> float:
 
 def machine() -> str:
     """CPU model, cores, memory and Python: what a figure means depends on them."""
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), platform.machine())
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    models = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
+    cpu = models[0] if models else platform.machine()
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{cpu}, {os.cpu_count()} cores, {mem_gb:.0f} GiB, Python {sys.version.split()[0]}"
 
 
-def report(name: str, workload: str, seconds: float, baseline_name: str,
-           baseline_seconds: float, **extra) -> None:
+def report(
+    name: str, workload: str, seconds: float, baseline_name: str, baseline_seconds: float, **extra
+) -> None:
     figures = {
         "name": name,
         "workload": workload,

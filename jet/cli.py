@@ -70,6 +70,34 @@ def catalog_load(file: Path) -> None:
     )
 
 
+@main.group("import")
+def import_() -> None:
+    """Data from outside Jet: external line items."""
+
+
+@import_.command("line-items")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_line_items(file: Path) -> None:
+    """Add the charges and credits in the CSV FILE to their accounts' next invoices.
+
+    Columns: account,date,description,amount,taxable. A file with any bad row is
+    refused whole; importing the same file again adds nothing."""
+    from ingest.csv.line_items import LineItemsError
+    from ingest.csv.line_items import import_line_items as run
+    from jet.store.db import session
+
+    settings = _settings()
+    try:
+        with session(settings.db_url) as s:
+            result = run(s, file)
+    except LineItemsError as err:
+        _fail(str(err))
+    if result.already_imported:
+        click.echo(f"already imported: {file}")
+    else:
+        click.echo(f"imported {result.imported} line items from {file}")
+
+
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print invoices as JSON (billing-rules.md).")
@@ -140,3 +168,60 @@ def sql(query: str) -> None:
         _fail(f"query failed: {err}")
     if relation is not None:
         relation.show(max_rows=50)
+
+
+@main.group()
+def invoice() -> None:
+    """Draft and issued invoices."""
+
+
+@invoice.command("preview")
+@click.argument("account")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Preview the first bill date on or after this day (default today).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the draft as JSON.")
+def invoice_preview(account: str, day, as_json: bool) -> None:
+    """Print ACCOUNT's next invoice as it stands now; nothing is issued or published."""
+    from jet.preview import PreviewError, preview
+
+    when = day.date() if day else date.today()
+    try:
+        draft = preview(_settings(), account, when)
+    except PreviewError as err:
+        _fail(str(err))
+    if draft is None:
+        click.echo(f"{account} would get no invoice at its first bill date on or after {when}")
+    elif as_json:
+        click.echo(json.dumps(draft, indent=2))
+    else:
+        from jet.console import print_invoices
+
+        print_invoices([draft])
+
+
+@invoice.command("credit")
+@click.argument("number")
+@click.option("--reason", required=True, help="Why: printed on the credit note.")
+@click.option(
+    "--line",
+    "lines",
+    type=int,
+    multiple=True,
+    help="Credit only this line (1-based, as printed); repeat for more.",
+)
+def invoice_credit(number: str, reason: str, lines: tuple[int, ...]) -> None:
+    """Issue a credit note for invoice NUMBER, whole or for some of its lines."""
+    from jet.invoicing import CreditError, credit_invoice, render_pdfs
+
+    settings = _settings()
+    try:
+        note = credit_invoice(settings, number, reason, list(lines) or None)
+    except CreditError as err:
+        _fail(str(err))
+    render_pdfs(settings)
+    click.echo(f"issued credit note {note.number} for {number}: {note.currency} {note.total}")

@@ -67,7 +67,7 @@ def issue_invoices(settings: Settings, first: date, last: date) -> IssueSummary:
         taken = set(
             s.execute(
                 select(Invoice.account_id, Invoice.bill_date).where(
-                    Invoice.bill_date.between(first, last)
+                    Invoice.kind == "invoice", Invoice.bill_date.between(first, last)
                 )
             ).all()
         )
@@ -208,3 +208,118 @@ def render_pdfs(settings: Settings, progress=lambda done, total: None) -> list[P
 
 def pdf_path(settings: Settings, realm_id: str, number: str) -> Path:
     return settings.pdf_dir / realm_id / f"{number}.pdf"
+
+
+def _credit_note_heading(invoice: Invoice, numbers: dict[int, str]) -> dict:
+    if invoice.kind != "credit_note":
+        return {}
+    return {
+        "title": "Credit note",
+        "note": f"Credits invoice {numbers[invoice.credits_invoice_id]}: {invoice.reason}",
+    }
+
+
+class CreditError(ValueError):
+    pass
+
+
+def credit_invoice(
+    settings: Settings, number: str, reason: str, lines: list[int] | None = None
+) -> Invoice:
+    """Issue a credit note reversing invoice `number`: all of it, or its lines at the
+    1-based positions `lines` (as printed). A line is never credited twice.
+
+    Crediting a whole invoice reverses its tax exactly; a partial credit taxes the
+    credited taxable lines at the realm's rate, rounded half away from zero."""
+    if not reason.strip():
+        raise CreditError("a credit note needs a reason (--reason), which it prints")
+    now = datetime.now(UTC)
+    with session(settings.db_url) as s:
+        original = s.scalar(
+            select(Invoice).options(selectinload(Invoice.lines)).where(Invoice.number == number)
+        )
+        if original is None:
+            raise CreditError(
+                f'no invoice is numbered {number}; `jet sql "select '
+                'invoice_number from fct_invoices"` lists them'
+            )
+        if original.kind != "invoice":
+            raise CreditError(f"{number} is a credit note; only invoices can be credited")
+        positions = lines or list(range(1, len(original.lines) + 1))
+        wrong = [p for p in positions if not 1 <= p <= len(original.lines)]
+        if wrong:
+            raise CreditError(
+                f"{number} has lines 1 to {len(original.lines)}; "
+                f"there is no line {', '.join(map(str, wrong))}"
+            )
+        chosen = [original.lines[p - 1] for p in positions]
+        credited = set(
+            s.scalars(
+                select(InvoiceLine.line_key).where(
+                    InvoiceLine.line_key.in_([f"credit:{line.line_key}" for line in chosen])
+                )
+            )
+        )
+        again = [
+            p
+            for p, line in zip(positions, chosen, strict=True)
+            if f"credit:{line.line_key}" in credited
+        ]
+        if again:
+            raise CreditError(
+                f"line {', '.join(map(str, again))} of {number} was credited "
+                "already; nothing was issued"
+            )
+        realm = s.scalar(select(Realm).where(Realm.id == original.realm_id).with_for_update())
+        places = realm.minor_units
+        subtotal = -sum((line.amount for line in chosen), Decimal(0))
+        if len(chosen) == len(original.lines):
+            tax = -original.tax
+        else:
+            taxable = sum((line.amount for line in chosen if line.taxable), Decimal(0))
+            tax = -round_money(taxable * realm.tax_rate, places)
+        realm.last_invoice_number += 1
+        note = Invoice(
+            number=invoice_number(realm, now.date(), realm.last_invoice_number),
+            kind="credit_note",
+            credits_invoice_id=original.id,
+            reason=reason.strip(),
+            realm_id=realm.id,
+            account_id=original.account_id,
+            bill_date=now.date(),
+            currency=original.currency,
+            subtotal=round_money(subtotal, places),
+            tax=round_money(tax, places),
+            total=round_money(subtotal + tax, places),
+            issued_at=now,
+            lines=[
+                InvoiceLine(
+                    line_key=f"credit:{line.line_key}",
+                    account_id=line.account_id,
+                    subscription_id=line.subscription_id,
+                    product_id=line.product_id,
+                    kind=line.kind,
+                    description=f"Credit: {line.description}",
+                    period_start=line.period_start,
+                    period_end=line.period_end,
+                    quantity=line.quantity,
+                    amount=-line.amount,
+                    taxable=line.taxable,
+                )
+                for line in chosen
+            ],
+        )
+        s.add(note)
+        s.add(
+            Event(
+                topic="credit_note.issued",
+                created_at=now,
+                payload={
+                    "number": note.number,
+                    "credits": number,
+                    "total": str(note.total),
+                    "reason": note.reason,
+                },
+            )
+        )
+    return note

@@ -70,6 +70,7 @@ def run_job(settings: Settings, job_name: str, first: date, last: date) -> Path:
             for e in result.all_events
             if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
         ]
-        raise JobFailed(f"{job_name} {first}..{last} failed: " + "; ".join(failures)
-                        + f" (full log: {log})")
+        raise JobFailed(
+            f"{job_name} {first}..{last} failed: " + "; ".join(failures) + f" (full log: {log})"
+        )
     return log

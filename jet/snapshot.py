@@ -137,10 +137,13 @@ def _rows(session: Session) -> dict[str, list[dict]]:
             )
         )
     ]
+    numbers = dict(session.execute(select(m.Invoice.id, m.Invoice.number)).all())
     for inv in session.scalars(select(m.Invoice)):
         rows["invoices"].append(
             {
                 "invoice_number": inv.number,
+                "document_kind": inv.kind,
+                "credits_invoice_number": numbers.get(inv.credits_invoice_id),
                 "realm_id": inv.realm_id,
                 "account_id": inv.account_id,
                 "bill_date": inv.bill_date,
@@ -151,10 +154,29 @@ def _rows(session: Session) -> dict[str, list[dict]]:
                 "issued_at": inv.issued_at,
             }
         )
+    line, inv = m.InvoiceLine, m.Invoice
+    columns = {
+        "line_key": line.line_key,
+        "invoice_number": inv.number,
+        "document_kind": inv.kind,
+        "billing_account_id": inv.account_id,
+        "realm_id": inv.realm_id,
+        "bill_date": inv.bill_date,
+        "account_id": line.account_id,
+        "subscription_id": line.subscription_id,
+        "product_id": line.product_id,
+        "kind": line.kind,
+        "description": line.description,
+        "period_start": line.period_start,
+        "period_end": line.period_end,
+        "quantity": line.quantity,
+        "amount": line.amount,
+        "taxable": line.taxable,
+    }
     rows["issued_lines"] = [
-        {"line_key": k, "invoice_number": n, "bill_date": d}
-        for k, n, d in session.execute(
-            select(m.InvoiceLine.line_key, m.Invoice.number, m.Invoice.bill_date).join(m.Invoice)
+        dict(zip(columns, values, strict=True))
+        for values in session.execute(
+            select(*columns.values()).join(inv, line.invoice_id == inv.id)
         )
     ]
     return rows

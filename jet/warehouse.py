@@ -52,6 +52,21 @@ def run_dbt(
         raise WarehouseError(f"dbt {command} failed: {reason}")
 
 
+def rate(
+    settings: Settings, as_of: str, command: str = "build", store: Settings | None = None
+) -> None:
+    """Snapshot the store (of `store`, default the same home) and run dbt up to `as_of`:
+    the rating path without Dagster, for simulations, previews and tests."""
+    from jet.snapshot import write_snapshot
+    from jet.store.db import session
+    from schemas.raw import write_schema_files
+
+    write_schema_files(settings.raw)
+    with session((store or settings).db_url) as s:
+        write_snapshot(s, settings.ops_snapshot)
+    run_dbt(settings, command, as_of=as_of)
+
+
 def marts(settings: Settings) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with a view per published mart: never touches the warehouse file."""
     con = duckdb.connect()

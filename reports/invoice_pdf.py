@@ -60,6 +60,8 @@ class InvoiceDocument:
     tax: Decimal
     tax_rate: Decimal
     total: Decimal
+    title: str = "Tax invoice"  # "Credit note" for a credit note
+    note: str = ""  # printed under the title: what a credit note corrects, and why
 
 
 # Characters outside Latin-1 that have an obvious plain replacement.
@@ -171,13 +173,13 @@ def render_invoice(doc: InvoiceDocument) -> bytes:
     def money(value: Decimal) -> str:
         return format_money(value, places)
 
-    pdf = _InvoicePDF(footer_text=_latin1(f"{doc.realm_name} - tax invoice {doc.number}"))
+    pdf = _InvoicePDF(footer_text=_latin1(f"{doc.realm_name} - {doc.title.lower()} {doc.number}"))
     pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
     pdf.set_auto_page_break(auto=True, margin=_MARGIN + 5)
     # Metadata are PDF text strings (Unicode), so they keep the original text.
     pdf.set_title(doc.number)
     pdf.set_author(doc.realm_name)
-    pdf.set_subject(f"Tax invoice {doc.number}")
+    pdf.set_subject(f"{doc.title} {doc.number}")
     pdf.set_creator("Jet")
     pdf.set_creation_date(_utc(doc.issued_at))
     pdf.add_page()
@@ -187,7 +189,10 @@ def render_invoice(doc: InvoiceDocument) -> bytes:
     pdf.multi_cell(0, 10, _latin1(doc.realm_name), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("helvetica", size=14)
     pdf.set_text_color(80)
-    pdf.cell(0, 8, "Tax invoice", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 8, _latin1(doc.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if doc.note:
+        pdf.set_font("helvetica", size=10)
+        pdf.multi_cell(0, 5, _latin1(doc.note), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(0)
     pdf.ln(4)
 

@@ -95,6 +95,8 @@ OPS_TABLES: dict[str, pa.Schema] = {
     "invoices": pa.schema(
         [
             ("invoice_number", pa.string()),
+            ("document_kind", pa.string()),
+            ("credits_invoice_number", pa.string()),
             ("realm_id", pa.string()),
             ("account_id", pa.string()),
             ("bill_date", pa.date32()),
@@ -109,7 +111,20 @@ OPS_TABLES: dict[str, pa.Schema] = {
         [
             ("line_key", pa.string()),
             ("invoice_number", pa.string()),
+            ("document_kind", pa.string()),
+            ("billing_account_id", pa.string()),
+            ("realm_id", pa.string()),
             ("bill_date", pa.date32()),
+            ("account_id", pa.string()),
+            ("subscription_id", pa.int64()),
+            ("product_id", pa.string()),
+            ("kind", pa.string()),
+            ("description", pa.string()),
+            ("period_start", pa.date32()),
+            ("period_end", pa.date32()),
+            ("quantity", MONEY),
+            ("amount", MONEY),
+            ("taxable", pa.bool_()),
         ]
     ),
 }

@@ -15,10 +15,12 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -128,12 +130,26 @@ class LineItem(Base):
 
 
 class Invoice(Base):
-    """An issued invoice: a fact, never edited; numbered gaplessly per realm at issue."""
+    """An issued invoice or credit note: a fact, never edited; numbered gaplessly per realm
+    at issue (invoices and credit notes share the realm's sequence). An account has at
+    most one invoice per bill date; a credit note names the invoice it corrects."""
 
     __tablename__ = "invoices"
-    __table_args__ = (UniqueConstraint("account_id", "bill_date"),)
+    __table_args__ = (
+        Index(
+            "uq_invoices_account_bill_date",
+            "account_id",
+            "bill_date",
+            unique=True,
+            sqlite_where=text("kind = 'invoice'"),
+            postgresql_where=text("kind = 'invoice'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="invoice")
+    credits_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    reason: Mapped[str | None] = mapped_column(String(500))
     realm_id: Mapped[str] = mapped_column(ForeignKey("realms.id"))
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
     bill_date: Mapped[date] = mapped_column(Date, index=True)

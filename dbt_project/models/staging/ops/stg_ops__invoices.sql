@@ -3,6 +3,8 @@ with source as (select * from {{ ops_table('invoices') }}),
 final as (
     select
         invoice_number,
+        document_kind,
+        credits_invoice_number,
         realm_id,
         account_id as billing_account_id,
         bill_date,

@@ -1,4 +1,5 @@
--- Every line that rating produced for bill dates up to `as_of`, in one shape.
+-- Every line rating produces for bill dates up to `as_of`, in one shape, whether or not
+-- it was issued already (int_invoice_lines_pending takes away what was).
 {%- set as_of = "date '" ~ var('as_of') ~ "'" %}
 
 with charges as (
