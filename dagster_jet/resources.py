@@ -31,9 +31,21 @@ class JetResource(ConfigurableResource):
 DBT_PROJECT = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 
 
+def _manifest_is_stale() -> bool:
+    manifest = DBT_PROJECT.manifest_path
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [DBT_DIR / "dbt_project.yml", DBT_DIR / "profiles.yml"]
+    for folder in ("models", "macros", "tests"):
+        sources += (DBT_DIR / folder).rglob("*")
+    return any(path.stat().st_mtime > built for path in sources if path.is_file())
+
+
 def dbt_manifest() -> Path:
-    """dbt's manifest, parsed on first use (a fresh clone has none; `dagster dev` re-parses)."""
-    if os.environ.get("DAGSTER_IS_DEV_CLI") or not DBT_PROJECT.manifest_path.exists():
+    """dbt's manifest, parsed again whenever the project changed since it was written
+    (a fresh clone has none; a stale one would not know the project's tests)."""
+    if _manifest_is_stale():
         from dbt.cli.main import dbtRunner
 
         args = ["--quiet", "parse", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]

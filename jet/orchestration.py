@@ -66,7 +66,7 @@ def run_job(settings: Settings, job_name: str, first: date, last: date) -> Path:
         )
     if not result.success:
         failures = [
-            f"{e.step_key}: {e.event_specific_data.error.message.strip()}"
+            f"{e.step_key}: {_innermost(e.event_specific_data.error)}"
             for e in result.all_events
             if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
         ]
@@ -74,3 +74,10 @@ def run_job(settings: Settings, job_name: str, first: date, last: date) -> Path:
             f"{job_name} {first}..{last} failed: " + "; ".join(failures) + f" (full log: {log})"
         )
     return log
+
+
+def _innermost(error) -> str:
+    """The message of the error at the bottom of Dagster's chain: the one that says why."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()

@@ -8,10 +8,9 @@ from click.testing import CliRunner
 
 from jet.cli import main
 from jet.config import PROJECT_ROOT
-from jet.simulate import draft_invoices, load_scenario
-from jet.snapshot import write_snapshot
-from jet.store.db import session
-from jet.warehouse import run_dbt
+from jet.drafts import draft_invoices
+from jet.simulate import load_scenario
+from jet.warehouse import rate
 
 SCENARIO = PROJECT_ROOT / "examples" / "scenarios" / "01-flat-monthly-prorata.yaml"
 
@@ -26,9 +25,7 @@ def test_an_imported_item_lands_on_the_next_invoice(settings, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output == f"imported 1 line items from {csv_file}\n"
 
-    with session(settings.db_url) as s:
-        write_snapshot(s, settings.ops_snapshot)
-    run_dbt(settings, "build", as_of="2026-03-01")
+    rate(settings, "2026-03-01", "run")
     invoices = {inv["bill_date"]: inv for inv in draft_invoices(settings, date(2026, 3, 1))}
 
     # dated 2026-02-10, so not on the invoice of 2026-02-01 ...
