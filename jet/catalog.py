@@ -210,6 +210,9 @@ class Realm(_Frozen):
     cycle: Literal["fixed_date", "anniversary"]
     cycle_day: int | None = None
     invoice_prefix: str = ""
+    # How invoice numbers print: {prefix}, {year} (of the bill date) and {number}, the
+    # realm's gapless sequence, e.g. "{prefix}-{year}-{number:06d}" -> ACME-2026-000123.
+    invoice_format: str = "{prefix}-{year}-{number:06d}"
 
     @model_validator(mode="before")
     @classmethod
@@ -231,6 +234,22 @@ class Realm(_Frozen):
     def _prefix(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Z0-9][A-Z0-9_-]*", value):
             raise ValueError(f'expected capitals, digits, "-" or "_" such as "ACME", got {value!r}')
+        return value
+
+    @field_validator("invoice_format")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        expected = (
+            'placeholders {prefix}, {year} and {number}, such as "{prefix}-{year}-{number:06d}"'
+        )
+        try:
+            sample = value.format(prefix="ACME", year=2026, number=123)
+        except (KeyError, IndexError, ValueError) as err:
+            raise ValueError(f"expected {expected}, got {value!r} ({err})") from None
+        if "{number" not in value or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", sample):
+            raise ValueError(
+                f"expected {expected} giving letters, digits, '-', '_' or '.', got {value!r}"
+            )
         return value
 
     @model_validator(mode="after")

@@ -34,8 +34,11 @@ class IssueSummary:
 
 
 def invoice_number(realm: Realm, bill_date: date, sequence: int) -> str:
-    """`ACME-2026-000123`: the realm's prefix, the bill date's year, the realm-wide sequence."""
-    return f"{realm.invoice_prefix}-{bill_date.year}-{sequence:06d}"
+    """The realm's `invoice_format` filled in, e.g. ACME-2026-000123: the realm's prefix,
+    the bill date's year, the realm-wide gapless sequence."""
+    return realm.invoice_format.format(
+        prefix=realm.invoice_prefix, year=bill_date.year, number=sequence
+    )
 
 
 _DRAFTS = """

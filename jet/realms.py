@@ -25,7 +25,7 @@ def store_catalog(session: Session, catalog: Catalog, source: str) -> tuple[Cata
     realm = session.get(Realm, r.id) or Realm(id=r.id, last_invoice_number=0)
     realm.name, realm.currency, realm.minor_units = r.name, r.currency, minor_units(r.currency)
     realm.tax_rate, realm.cycle, realm.cycle_day = r.tax_rate, r.cycle, r.cycle_day
-    realm.invoice_prefix = r.invoice_prefix
+    realm.invoice_prefix, realm.invoice_format = r.invoice_prefix, r.invoice_format
     session.add(realm)
     existing = session.scalar(
         select(CatalogVersion).where(

@@ -63,6 +63,7 @@ class Realm(Base):
     cycle: Mapped[str] = mapped_column(String(16))
     cycle_day: Mapped[int | None] = mapped_column(Integer)
     invoice_prefix: Mapped[str] = mapped_column(String(32))
+    invoice_format: Mapped[str] = mapped_column(String(64))
     last_invoice_number: Mapped[int] = mapped_column(Integer, default=0)
 
 

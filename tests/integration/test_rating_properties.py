@@ -87,16 +87,14 @@ def unit(places: int) -> Decimal:
 
 
 def decimals(low: str, high: str, places: st.SearchStrategy[int]) -> st.SearchStrategy[Decimal]:
-    """Exact decimals between low and high with a drawn number of places."""
-    return places.flatmap(
-        lambda p: st.decimals(
-            min_value=Decimal(low),
-            max_value=Decimal(high),
-            places=p,
-            allow_nan=False,
-            allow_infinity=False,
-        )
-    )
+    """Exact decimals between low and high with a drawn number of places, spread over
+    the whole range (a whole number of 10^-places, never through a float)."""
+
+    def scaled(p: int) -> st.SearchStrategy[Decimal]:
+        lo, hi = (int(Decimal(x).scaleb(p)) for x in (low, high))
+        return st.integers(lo, hi).map(lambda n: Decimal(n).scaleb(-p))
+
+    return places.flatmap(scaled)
 
 
 def money(low: str = "0", high: str = "1000") -> st.SearchStrategy[str]:
@@ -104,8 +102,18 @@ def money(low: str = "0", high: str = "1000") -> st.SearchStrategy[str]:
     return decimals(low, high, st.integers(0, 6)).map(lambda d: format(d, "f"))
 
 
+def month_ends(low: date, high: date) -> st.SearchStrategy[date]:
+    """The 28th to 31st (clamped to the month), where anniversary cycles are hard."""
+
+    def day(month: int, dom: int) -> date:
+        return date(2026, month, min(dom, calendar.monthrange(2026, month)[1]))
+
+    days = st.builds(day, st.integers(1, 12), st.integers(28, 31))
+    return days.filter(lambda d: low <= d <= high)
+
+
 def days_in_2026(low: date = YEAR_START, high: date = YEAR_END) -> st.SearchStrategy[date]:
-    return st.dates(min_value=low, max_value=high)
+    return st.one_of(st.dates(min_value=low, max_value=high), month_ends(low, high))
 
 
 @st.composite
@@ -522,16 +530,23 @@ def mixed_cases(draw) -> dict:
             if draw(st.booleans()):
                 sub["end"] = start + timedelta(days=draw(st.integers(1, 250)))
             subs.append(sub)
-    usage = [
-        {
-            "account": draw(st.sampled_from(ids)),
-            "ts": draw(timestamps(YEAR_START, YEAR_END)),
-            "bytes_in": draw(st.integers(0, 10**10)),
-            "bytes_out": draw(st.integers(0, 10**10)),
-            "seconds": draw(st.integers(0, 10**5)),
-        }
-        for _ in range(draw(st.integers(0, 10)))
-    ]
+    usage = []
+    for _ in range(draw(st.integers(0, 10))):
+        if subs and draw(st.integers(0, 4)):  # mostly near a subscription's start
+            sub = draw(st.sampled_from(subs))
+            account, low = sub["account"], sub["start"]
+            ts = draw(timestamps(low, low + timedelta(days=62)))
+        else:
+            account, ts = draw(st.sampled_from(ids)), draw(timestamps(YEAR_START, YEAR_END))
+        usage.append(
+            {
+                "account": account,
+                "ts": ts,
+                "bytes_in": draw(st.integers(0, 10**10)),
+                "bytes_out": draw(st.integers(0, 10**10)),
+                "seconds": draw(st.integers(0, 10**5)),
+            }
+        )
     item_keys = draw(
         st.lists(st.tuples(st.sampled_from(ids), days_in_2026()), max_size=4, unique=True)
     )

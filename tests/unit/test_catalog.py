@@ -294,3 +294,52 @@ def test_to_dict_round_trips() -> None:
         again = parse_catalog(stored, "stored")
         assert again == catalog
         assert again.to_dict() == stored
+
+
+ONE_PRODUCT = {
+    "products": {"a": {"type": "once", "price": "1"}},
+    "plans": {"p": {"products": ["a"]}},
+}
+
+
+@pytest.mark.parametrize(
+    "fmt, number",
+    [("{prefix}-{year}-{number:06d}", "ACME-2026-000123"), ("INV{number:08d}", "INV00000123")],
+)
+def test_invoice_format_is_set_per_realm(fmt, number):
+    from jet.invoicing import invoice_number
+
+    realm = parse_realm_and_catalog(
+        {
+            "id": "acme",
+            "currency": "AUD",
+            "tax_rate": "0.1",
+            "cycle": "anniversary",
+            "invoice_format": fmt,
+        },
+        {"products": {"a": {"type": "once", "price": "1"}}, "plans": {"p": {"products": ["a"]}}},
+        date(2026, 1, 1),
+        "t.yaml",
+    ).realm
+    assert realm.invoice_format.format(prefix=realm.invoice_prefix, year=2026, number=123) == number
+    assert invoice_number  # the issue step fills the same format
+
+
+@pytest.mark.parametrize("fmt", ["{prefix}-{year}", "{prefix}/{number}", "{customer}-{number}"])
+def test_a_bad_invoice_format_is_refused(fmt):
+    with pytest.raises(CatalogError, match="invoice_format"):
+        parse_realm_and_catalog(
+            {
+                "id": "acme",
+                "currency": "AUD",
+                "tax_rate": "0.1",
+                "cycle": "anniversary",
+                "invoice_format": fmt,
+            },
+            {
+                "products": {"a": {"type": "once", "price": "1"}},
+                "plans": {"p": {"products": ["a"]}},
+            },
+            date(2026, 1, 1),
+            "t.yaml",
+        )

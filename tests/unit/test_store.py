@@ -34,6 +34,7 @@ def test_money_round_trips_exactly(settings):
                 cycle="fixed_date",
                 cycle_day=1,
                 invoice_prefix="R",
+                invoice_format="{prefix}-{number}",
             )
         )
         s.flush()

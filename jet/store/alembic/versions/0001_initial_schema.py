@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 22:02:23.190599
+Create Date: 2026-11-25 22:17:38.396014
 """
 
 import sqlalchemy as sa
@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("cycle", sa.String(length=16), nullable=False),
         sa.Column("cycle_day", sa.Integer(), nullable=True),
         sa.Column("invoice_prefix", sa.String(length=32), nullable=False),
+        sa.Column("invoice_format", sa.String(length=64), nullable=False),
         sa.Column("last_invoice_number", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
