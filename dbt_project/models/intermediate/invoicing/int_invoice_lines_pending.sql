@@ -45,8 +45,10 @@ metered as (
 ),
 
 unsettled as (
+    -- a cycle never invoiced keeps its line even at zero (billing-rules.md); an invoiced
+    -- one only when more arrived
     select * from metered
-    where quantity <> 0 or amount_minor <> 0
+    where not partly_issued or quantity <> 0 or amount_minor <> 0
     union all by name
     select rated.*, false as partly_issued from rated
     where rated.kind not in ('usage', 'duration')
