@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import report  # noqa: E402
 from ingest.landing import land  # noqa: E402
+from schemas.raw import RADIUS  # noqa: E402
 
 ROWS = 2_000_000
 
@@ -23,7 +24,7 @@ def radius_table(rows: int) -> pa.Table:
     rng = np.random.default_rng(1)
     start = np.datetime64("2026-10-01T00:00:00", "us").astype(np.int64)
     ts = start + rng.integers(0, 7 * 86_400_000_000, rows)
-    return pa.table(
+    table = pa.table(
         {
             "event_time": pa.array(ts, pa.timestamp("us", tz="UTC")),
             "status_type": pa.array(rng.choice(["Start", "Interim-Update", "Stop"], rows)),
@@ -37,6 +38,10 @@ def radius_table(rows: int) -> pa.Table:
             "session_time": pa.array(rng.integers(0, 86_400, rows, dtype=np.uint32)),
         }
     )
+    for field in RADIUS:  # the columns billing does not read: null
+        if field.name not in table.column_names:
+            table = table.append_column(field, pa.nulls(rows, field.type))
+    return table
 
 
 def main() -> None:

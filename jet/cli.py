@@ -225,3 +225,135 @@ def invoice_credit(number: str, reason: str, lines: tuple[int, ...]) -> None:
         _fail(str(err))
     render_pdfs(settings)
     click.echo(f"issued credit note {note.number} for {number}: {note.currency} {note.total}")
+
+
+@main.group()
+def nas() -> None:
+    """NAS clients: the routers and hotspots allowed to send RADIUS to Jet."""
+
+
+@nas.command("add")
+@click.argument("address")
+@click.option("--secret", required=True, help="The RADIUS secret configured on the NAS.")
+@click.option("--realm", required=True, help="The realm whose customers the NAS serves.")
+@click.option("--name", default=None, help="A name to know it by, e.g. bras-akl-1.")
+def nas_add(address: str, secret: str, realm: str, name: str | None) -> None:
+    """Accept RADIUS from the NAS at ADDRESS (the IPv4 address it sends from)."""
+    from jet.nas import NasError, add_nas_client
+    from jet.store.db import session
+
+    settings = _settings()
+    try:
+        with session(settings.db_url) as s:
+            client = add_nas_client(s, address, secret, realm, name)
+    except NasError as err:
+        _fail(str(err))
+    click.echo(
+        f"added NAS {client.address} ({client.name or 'unnamed'}) for realm {client.realm_id}; "
+        "a running `jet radius serve` takes it on SIGHUP"
+    )
+
+
+@nas.command("list")
+def nas_list() -> None:
+    """Print the NAS clients (secrets are not shown)."""
+    from jet.nas import nas_clients
+    from jet.store.db import session
+
+    with session(_settings().db_url) as s:
+        clients = nas_clients(s)
+    if not clients:
+        click.echo("no NAS clients; add one with `jet nas add ADDRESS --secret S --realm R`")
+    for c in clients:
+        added = c.created_at.strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{c.address:<15}  {c.realm_id:<16}  {c.name or '-':<24}  added {added}")
+
+
+@nas.command("remove")
+@click.argument("address")
+def nas_remove(address: str) -> None:
+    """Stop accepting RADIUS from the NAS at ADDRESS."""
+    from jet.nas import NasError, remove_nas_client
+    from jet.store.db import session
+
+    settings = _settings()
+    try:
+        with session(settings.db_url) as s:
+            client = remove_nas_client(s, address)
+    except NasError as err:
+        _fail(str(err))
+    click.echo(f"removed NAS {client.address} (realm {client.realm_id})")
+
+
+@main.group()
+def radius() -> None:
+    """The RADIUS server that lands accounting from the NAS clients."""
+
+
+@radius.command("serve")
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.option(
+    "--acct-port",
+    default=1813,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="UDP port for accounting; 0 picks a free one (logged at start).",
+)
+@click.option(
+    "--batch-rows",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Land a batch once it has this many requests.",
+)
+@click.option(
+    "--batch-ms",
+    default=20.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Land a batch once its oldest request has waited this long.",
+)
+@click.option(
+    "--stats-every",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="Seconds between the counters in the log.",
+)
+def radius_serve(
+    host: str, acct_port: int, batch_rows: int, batch_ms: float, stats_every: float
+) -> None:
+    """Receive RADIUS accounting and land it; answer each request once it is on disk.
+
+    Logs to stderr. SIGTERM or Ctrl-C lands and answers what is pending, then stops;
+    SIGHUP reloads the NAS clients."""
+    import asyncio
+    import logging
+
+    from ingest.landing import LandingError
+    from ingest.radius.server import ServerError, serve
+    from jet.nas import client_secrets
+
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    settings = _settings()
+    try:
+        asyncio.run(
+            serve(
+                settings.raw,
+                lambda: client_secrets(settings.db_url),
+                host,
+                acct_port,
+                batch_rows=batch_rows,
+                batch_delay=batch_ms / 1000,
+                stats_every=stats_every,
+            )
+        )
+    except (ServerError, LandingError) as err:
+        _fail(str(err))
+
+
+if __name__ == "__main__":
+    main()

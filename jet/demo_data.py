@@ -502,18 +502,38 @@ def _radius(rng: np.random.Generator, plan: _Plan) -> pa.Table:
         [f"acme-bras-{i:02d}" if i < 100 else f"skyfi-ap-{i - 100:03d}" for i in range(256)]
     )
     nas_rec = nas[sess]
+    nas_ip = (NAS_NET + nas_rec).astype(np.uint32)
+    n_records = sess.size
+    ts = pa.timestamp("us", tz="UTC")
+    # What a NAS adds that billing does not read: sent at once from its own address,
+    # upload in small packets and download in large ones, Stops at the user's request.
     return pa.table(
         {
-            "event_time": pa.array(event_time, pa.timestamp("us", tz="UTC")),
+            "event_time": pa.array(event_time, ts),
             "status_type": pa.array(["Start", "Interim-Update", "Stop"]).take(status[order]),
             "user_name": user_names.take(rec_owner),
             "acct_session_id": session_ids.take(sess),
-            "nas_ip": (NAS_NET + nas_rec).astype(np.uint32),
+            "nas_ip": nas_ip,
             "nas_identifier": nas_names.take(nas_rec),
             "framed_ip": framed[sess].astype(np.uint32),
             "input_octets": input_octets[order],
             "output_octets": output_octets[order],
             "session_time": elapsed[order].astype(np.uint32),
+            "received_at": pa.array(event_time, ts),
+            "nas_port": pa.nulls(n_records, pa.uint32()),
+            "input_packets": input_octets[order] // 300,
+            "output_packets": output_octets[order] // 1200,
+            "delay_time": np.zeros(n_records, np.uint32),
+            "called_station_id": pa.nulls(n_records, pa.string()),
+            "calling_station_id": pa.nulls(n_records, pa.string()),
+            "class": pa.nulls(n_records, pa.string()),
+            "terminate_cause": pa.array([None, None, "User-Request"]).take(status[order]),
+            "cisco_avpairs": pa.nulls(n_records, pa.list_(pa.string())),
+            "ssg_account_info": pa.nulls(n_records, pa.string()),
+            "ssg_service_info": pa.nulls(n_records, pa.string()),
+            "source_ip": nas_ip,
+            "packet_id": (np.arange(n_records) % 256).astype(np.uint8),
+            "authenticator": pa.nulls(n_records, pa.binary(16)),
         },
         schema=RADIUS,
     )

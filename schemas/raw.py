@@ -22,6 +22,22 @@ RADIUS = pa.schema(
         ("input_octets", pa.uint64()),  # Gigawords folded in: 64-bit counters
         ("output_octets", pa.uint64()),
         ("session_time", pa.uint32()),
+        # What ingest.radius adds; null where the NAS did not send the attribute.
+        ("received_at", TS),  # when Jet received the packet
+        ("nas_port", pa.uint32()),
+        ("input_packets", pa.uint64()),  # what the user sent, as input_octets
+        ("output_packets", pa.uint64()),
+        ("delay_time", pa.uint32()),  # Acct-Delay-Time, seconds
+        ("called_station_id", pa.string()),
+        ("calling_station_id", pa.string()),
+        ("class", pa.string()),  # hex of the Class octets; several are joined by ","
+        ("terminate_cause", pa.string()),  # the name, e.g. User-Request, else the number
+        ("cisco_avpairs", pa.list_(pa.string())),  # every Cisco-AVPair, in order
+        ("ssg_account_info", pa.string()),  # Cisco SSG VSAs 250 and 251 (the first of each)
+        ("ssg_service_info", pa.string()),
+        ("source_ip", pa.uint32()),  # the packet's source address: the NAS client
+        ("packet_id", pa.uint8()),  # the Identifier and Request Authenticator: with
+        ("authenticator", pa.binary(16)),  # source_ip they tell a resend from a new record
     ]
 )
 

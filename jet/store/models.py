@@ -197,6 +197,19 @@ class Payment(Base):
     reference: Mapped[str | None] = mapped_column(String(200), unique=True)
 
 
+class NasClient(Base):
+    """A NAS allowed to send RADIUS to Jet: packets from `address` are checked with
+    `secret`, and its users belong to `realm_id` unless their name says otherwise."""
+
+    __tablename__ = "nas_clients"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(15), unique=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    realm_id: Mapped[str] = mapped_column(ForeignKey("realms.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Event(Base):
     """The outbox: what happened, written in the same transaction, delivered later."""
 

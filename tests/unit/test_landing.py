@@ -35,27 +35,28 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 
 def make_radius(n: int, days: int = 3, seed: int = 0, start: datetime = START) -> pa.Table:
-    """Deterministic RADIUS rows spread over ``days`` UTC days, in shuffled time order."""
+    """Deterministic RADIUS rows spread over ``days`` UTC days, in shuffled time order
+    (the columns billing reads; the rest null)."""
     rng = np.random.default_rng(seed)
     t0 = int(start.timestamp()) * 1_000_000
     ts = t0 + rng.integers(0, days * DAY_US, n)
     users = np.array([f"u{i}@isp.example" for i in range(100)])
+    received = {
+        "event_time": pa.array(ts, pa.timestamp("us", tz="UTC")),
+        "status_type": pa.array(
+            np.array(["Start", "Interim-Update", "Stop"])[rng.integers(0, 3, n)]
+        ),
+        "user_name": pa.array(users[rng.integers(0, 100, n)]),
+        "acct_session_id": pa.array(np.char.add("s", rng.integers(0, 10**6, n).astype(str))),
+        "nas_ip": pa.array(rng.integers(0, 2**32, n, dtype=np.uint32)),
+        "nas_identifier": pa.array(np.full(n, "nas-1")),
+        "framed_ip": pa.array(rng.integers(0, 2**32, n, dtype=np.uint32)),
+        "input_octets": pa.array(rng.integers(0, 2**40, n, dtype=np.uint64)),
+        "output_octets": pa.array(rng.integers(0, 2**40, n, dtype=np.uint64)),
+        "session_time": pa.array(rng.integers(0, 86_400, n, dtype=np.uint32)),
+    }
     return pa.table(
-        {
-            "event_time": pa.array(ts, pa.timestamp("us", tz="UTC")),
-            "status_type": pa.array(
-                np.array(["Start", "Interim-Update", "Stop"])[rng.integers(0, 3, n)]
-            ),
-            "user_name": pa.array(users[rng.integers(0, 100, n)]),
-            "acct_session_id": pa.array(np.char.add("s", rng.integers(0, 10**6, n).astype(str))),
-            "nas_ip": pa.array(rng.integers(0, 2**32, n, dtype=np.uint32)),
-            "nas_identifier": pa.array(np.full(n, "nas-1")),
-            "framed_ip": pa.array(rng.integers(0, 2**32, n, dtype=np.uint32)),
-            "input_octets": pa.array(rng.integers(0, 2**40, n, dtype=np.uint64)),
-            "output_octets": pa.array(rng.integers(0, 2**40, n, dtype=np.uint64)),
-            "session_time": pa.array(rng.integers(0, 86_400, n, dtype=np.uint32)),
-        },
-        schema=RADIUS,
+        {f.name: received.get(f.name, pa.nulls(n, f.type)) for f in RADIUS}, schema=RADIUS
     )
 
 
