@@ -51,6 +51,10 @@ _TYPE_FIELDS = {
 }
 _MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
 _IDENT = re.compile(r"[a-z0-9][a-z0-9_-]*")
+RADIUS_INTEGER_MAX = 2**32 - 1  # a RADIUS integer is 32 bits, unsigned (RFC 2865 section 5)
+# A Mikrotik-Rate-Limit as a plan sets it: upload/download in bit/s, with k, M or G (x1000).
+_RATE_LIMIT = re.compile(r"([1-9][0-9]*)([kMG]?)/([1-9][0-9]*)([kMG]?)")
+_RATE_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9}
 
 Loc = tuple[str | int, ...]
 
@@ -180,11 +184,39 @@ def _ident(value: str) -> str:
     return value
 
 
+def _seconds(value: Any) -> int:
+    """A RADIUS timeout: whole seconds, at least 1, held in a 32-bit RADIUS integer."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number of seconds such as 3600, got {_show(value)}")
+    if not 1 <= value <= RADIUS_INTEGER_MAX:
+        raise ValueError(f"expected seconds from 1 to {RADIUS_INTEGER_MAX}, got {value}")
+    return value
+
+
+def _rate_limit(value: Any) -> str:
+    if not isinstance(value, str) or not _RATE_LIMIT.fullmatch(value):
+        raise ValueError(
+            'expected upload/download rates in bit/s such as "10M/50M" (suffix k, M or G, '
+            f"each above 0), got {_show(value)}"
+        )
+    return value
+
+
+def rate_limit_bps(rate_limit: str) -> tuple[int, int]:
+    """The (upload, download) bit/s of a checked rate limit: "10M/50M" -> (10**7, 5 * 10**7)."""
+    match = _RATE_LIMIT.fullmatch(rate_limit)
+    assert match is not None, rate_limit
+    up, up_unit, down, down_unit = match.groups()
+    return int(up) * _RATE_UNITS[up_unit], int(down) * _RATE_UNITS[down_unit]
+
+
 Money = Annotated[Decimal, BeforeValidator(_money)]
 Rate = Annotated[Decimal, BeforeValidator(_rate)]
 Quantity = Annotated[Decimal, BeforeValidator(_quantity)]
 Ident = Annotated[str, AfterValidator(_ident)]
 Day = Annotated[date, BeforeValidator(_day)]
+Seconds = Annotated[int, BeforeValidator(_seconds)]
+RateLimit = Annotated[str, BeforeValidator(_rate_limit)]
 
 
 def _refuse(problems: list[tuple[Loc, str]]) -> None:
@@ -362,11 +394,46 @@ def _tier_problems(tiers: tuple[Tier, ...]) -> list[tuple[Loc, str]]:
     return problems
 
 
+class RadiusAttributes(_Frozen):
+    """What a NAS is told in the Access-Accept of a subscriber on the plan: Session-Timeout
+    and Idle-Timeout in seconds, and the rate limit as Mikrotik-Rate-Limit ("upload/
+    download") and WISPr-Bandwidth-Max-Up/Down in bit/s."""
+
+    session_timeout: Seconds | None = None
+    idle_timeout: Seconds | None = None
+    rate_limit: RateLimit | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _given(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:  # `key:` with nothing after it: leave the key out instead
+            raise ValueError(f"expected a value for {info.field_name}, got nothing")
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> RadiusAttributes:
+        if not self.model_fields_set:
+            keys = ", ".join(type(self).model_fields)
+            _refuse([((), f"expected at least one of {keys}, got an empty mapping")])
+        return self
+
+
 class Plan(_Frozen):
-    """What a subscription buys: a set of products of the same catalog."""
+    """What a subscription buys: a set of products of the same catalog, and optionally the
+    RADIUS reply attributes of its subscribers' sessions."""
 
     id: Ident
     products: tuple[str, ...]
+    radius: RadiusAttributes | None = None
+
+    @field_validator("radius", mode="before")
+    @classmethod
+    def _radius_given(cls, value: Any) -> Any:
+        if not isinstance(value, dict | RadiusAttributes):
+            keys = ", ".join(RadiusAttributes.model_fields)
+            found = "nothing" if value is None else _show(value)
+            raise ValueError(f"expected a mapping of {keys}, got {found}")
+        return value
 
     @model_validator(mode="after")
     def _known_products(self, info: ValidationInfo) -> Plan:
@@ -434,12 +501,19 @@ class Catalog(_Frozen):
             "realm": realm,
             "effective_from": self.effective_from.isoformat(),
             "products": {key: _product_dict(p) for key, p in self.products.items()},
-            "plans": {key: {"products": list(plan.products)} for key, plan in self.plans.items()},
+            "plans": {key: _plan_dict(plan) for key, plan in self.plans.items()},
         }
 
 
 def _text(number: Decimal) -> str:
     return f"{number:f}"
+
+
+def _plan_dict(plan: Plan) -> dict:
+    out: dict[str, Any] = {"products": list(plan.products)}
+    if plan.radius is not None:
+        out["radius"] = plan.radius.model_dump(exclude_none=True)
+    return out
 
 
 def _product_dict(p: Product) -> dict:
@@ -546,6 +620,8 @@ def _allowed_keys(loc: Loc) -> list[str]:
             model = Tier
         case ("plans", _):
             model = Plan
+        case ("plans", _, "radius"):
+            model = RadiusAttributes
         case _:
             model = Catalog
     return [name for name in model.model_fields if name != "id" or model is Realm]

@@ -285,9 +285,91 @@ def nas_remove(address: str) -> None:
     click.echo(f"removed NAS {client.address} (realm {client.realm_id})")
 
 
+_RADIUS_RELOAD = "a running `jet radius serve` takes it within --auth-refresh seconds or on SIGHUP"
+
+
+@main.group()
+def account() -> None:
+    """Accounts: RADIUS passwords, status, expiry, prepaid balance and static address."""
+
+
+@account.command("password")
+@click.argument("account_id", metavar="ACCOUNT")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin's first line.")
+@click.option("--remove", is_flag=True, help="Remove the password: the account cannot log in.")
+def account_password(account_id: str, password_stdin: bool, remove: bool) -> None:
+    """Set the password ACCOUNT logs in with through RADIUS (PAP or CHAP).
+
+    Asks for it twice unless --password-stdin is given. The store keeps it in clear:
+    see docs/decisions.md, "RADIUS"."""
+    from jet.accounts import AccountError, set_radius_password
+    from jet.store.db import session
+
+    if remove and password_stdin:
+        _fail("give --remove or --password-stdin, not both")
+    if remove:
+        password = None
+    elif password_stdin:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    else:
+        password = click.prompt("RADIUS password", hide_input=True, confirmation_prompt=True)
+    settings = _settings()
+    try:
+        with session(settings.db_url) as s:
+            set_radius_password(s, account_id, password)
+    except AccountError as err:
+        _fail(str(err))
+    done = "removed the password of" if password is None else "set the password of"
+    click.echo(f"{done} {account_id}; {_RADIUS_RELOAD}")
+
+
+@account.command("set")
+@click.argument("account_id", metavar="ACCOUNT")
+@click.option(
+    "--status",
+    type=click.Choice(["active", "suspended", "closed"]),
+    default=None,
+    help="Only active accounts may log in.",
+)
+@click.option(
+    "--expires", default=None, help="YYYY-MM-DD: access ends at 00:00 UTC of it ('never')."
+)
+@click.option("--framed-ip", default=None, help="A static IPv4 address for its sessions ('none').")
+@click.option("--prepaid/--postpaid", default=None, help="Whether it pays ahead from a balance.")
+@click.option("--balance", default=None, help="The prepaid balance left, e.g. 20.00.")
+def account_set(
+    account_id: str,
+    status: str | None,
+    expires: str | None,
+    framed_ip: str | None,
+    prepaid: bool | None,
+    balance: str | None,
+) -> None:
+    """Change what decides whether ACCOUNT may log in through RADIUS."""
+    from jet.accounts import AccountError, describe_access, update_account
+    from jet.store.db import session
+
+    settings = _settings()
+    try:
+        with session(settings.db_url) as s:
+            changed = update_account(
+                s,
+                account_id,
+                status=status,
+                expires=expires,
+                framed_ip=framed_ip,
+                prepaid=prepaid,
+                balance=balance,
+            )
+            summary = describe_access(changed)
+    except AccountError as err:
+        _fail(str(err))
+    click.echo(f"{summary}; {_RADIUS_RELOAD}")
+
+
 @main.group()
 def radius() -> None:
-    """The RADIUS server that lands accounting from the NAS clients."""
+    """The RADIUS server: authentication for the NAS clients, and their accounting landed."""
 
 
 @radius.command("serve")
@@ -298,6 +380,25 @@ def radius() -> None:
     show_default=True,
     type=click.IntRange(0, 65535),
     help="UDP port for accounting; 0 picks a free one (logged at start).",
+)
+@click.option(
+    "--auth-port",
+    default=1812,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="UDP port for authentication; 0 picks a free one (logged at start).",
+)
+@click.option(
+    "--auth-refresh",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="Seconds between reloads of the accounts authentication answers from.",
+)
+@click.option(
+    "--require-message-authenticator",
+    is_flag=True,
+    help="Drop Access-Requests without a Message-Authenticator (once every NAS sends one).",
 )
 @click.option(
     "--batch-rows",
@@ -321,18 +422,27 @@ def radius() -> None:
     help="Seconds between the counters in the log.",
 )
 def radius_serve(
-    host: str, acct_port: int, batch_rows: int, batch_ms: float, stats_every: float
+    host: str,
+    acct_port: int,
+    auth_port: int,
+    auth_refresh: float,
+    require_message_authenticator: bool,
+    batch_rows: int,
+    batch_ms: float,
+    stats_every: float,
 ) -> None:
-    """Receive RADIUS accounting and land it; answer each request once it is on disk.
+    """Answer Access-Requests (PAP, CHAP) from the store, and land RADIUS accounting,
+    answering each Accounting-Request once it is on disk.
 
     Logs to stderr. SIGTERM or Ctrl-C lands and answers what is pending, then stops;
-    SIGHUP reloads the NAS clients."""
+    SIGHUP reloads the NAS clients and the accounts."""
     import asyncio
     import logging
 
     from ingest.landing import LandingError
     from ingest.radius.server import ServerError, serve
     from jet.nas import client_secrets
+    from jet.network_access import load_view
 
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
@@ -349,6 +459,10 @@ def radius_serve(
                 batch_rows=batch_rows,
                 batch_delay=batch_ms / 1000,
                 stats_every=stats_every,
+                load_view=lambda: load_view(settings.db_url),
+                auth_port=auth_port,
+                refresh_every=auth_refresh,
+                require_message_authenticator=require_message_authenticator,
             )
         )
     except (ServerError, LandingError) as err:

@@ -3,6 +3,7 @@
 Pure functions over bytes (RFC 2865 section 3, RFC 2866 section 3, RFC 2869 section
 5.14), so every way a packet can be refused is testable without a socket. Anything
 refused raises :class:`Drop`, whose reason is the counter the server counts it under.
+Framing is shared with authentication (`ingest.radius.access`).
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ class Drop(Exception):
         self.detail = detail
 
 
-def check_framing(data: bytes) -> tuple[bytes, int | None]:
-    """The Accounting-Request in `data` cut to its Length, and the offset of its
-    Message-Authenticator attribute (None if it has none).
+def check_framing(data: bytes, code: int = ACCOUNTING_REQUEST) -> tuple[bytes, int | None]:
+    """The request in `data` (an Accounting-Request, or the packet `code` given) cut to
+    its Length, and the offset of its Message-Authenticator attribute (None if it has none).
 
     Octets past Length are padding and ignored (RFC 2865 section 3); attributes must fill
     the rest exactly, so a truncated or overrunning attribute refuses the packet rather
@@ -38,7 +39,7 @@ def check_framing(data: bytes) -> tuple[bytes, int | None]:
     """
     if len(data) < HEADER:
         raise Drop("too_short", f"{len(data)} octets")
-    if data[0] != ACCOUNTING_REQUEST:
+    if data[0] != code:
         raise Drop("wrong_code", f"code {data[0]}")
     length = int.from_bytes(data[2:4], "big")
     if not HEADER <= length <= MAX_LENGTH or length > len(data):

@@ -14,6 +14,8 @@ A resend (same source address and port, Identifier and Request Authenticator) se
 the last ``dedup_seconds`` is not landed again: it is answered at once if its batch is
 durable, else with its batch. Nothing a client sends raises: refused packets are
 counted by reason and logged once per reason and source per stats interval.
+
+:func:`serve` runs authentication (`ingest.radius.auth_server`) in the same event loop.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from pathlib import Path
 
 from ingest.landing import land, recover
 from ingest.radius.accounting import Row, decode_accounting, ip_to_int, records_table, warm_up
+from ingest.radius.auth_server import AuthServer
 from ingest.radius.packets import Drop, accounting_response, check_framing, verify_request
+from jet.network_access import AccessView
 
 log = logging.getLogger("jet.radius")
 
@@ -280,11 +284,17 @@ async def serve(
     batch_rows: int = 2000,
     batch_delay: float = 0.02,
     stats_every: float = 60.0,
+    load_view: Callable[[], AccessView] | None = None,
+    auth_port: int = 1812,
+    refresh_every: float = 30.0,
+    require_message_authenticator: bool = False,
 ) -> Counters:
-    """Serve RADIUS accounting until SIGTERM or SIGINT; return the final counters.
+    """Serve RADIUS accounting, and authentication if `load_view` is given, until SIGTERM
+    or SIGINT; return the final accounting counters.
 
     Removes what an interrupted landing left (``recover``) before listening. SIGHUP
-    reloads the NAS clients through `load_clients`.
+    reloads the NAS clients through `load_clients` and the logins through `load_view`,
+    which are also reloaded every `refresh_every` seconds.
     """
     removed = recover(raw_root)
     if removed:
@@ -294,18 +304,29 @@ async def serve(
     if not clients:
         log.warning("no NAS clients: every packet will be dropped; add one with `jet nas add`")
     loop = asyncio.get_running_loop()
-    try:
-        transport, server = await loop.create_datagram_endpoint(
-            lambda: AccountingServer(
-                clients, raw_root, batch_rows=batch_rows, batch_delay=batch_delay
-            ),
-            local_addr=(host, port),
-            family=socket.AF_INET,
-        )
-    except OSError as err:
-        raise ServerError(f"cannot listen on UDP {host}:{port}: {err.strerror or err}") from err
-    sock = transport.get_extra_info("socket")
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
+    transport, server = await _listen(
+        lambda: AccountingServer(clients, raw_root, batch_rows=batch_rows, batch_delay=batch_delay),
+        host,
+        port,
+    )
+    auth: AuthServer | None = None
+    if load_view is not None:
+        try:
+            view = await _first_view(load_view)
+            auth_transport, auth = await _listen(
+                lambda: AuthServer(
+                    clients,
+                    load_view,
+                    view,
+                    require_message_authenticator=require_message_authenticator,
+                ),
+                host,
+                auth_port,
+            )
+        except BaseException:
+            transport.close()
+            raise
+    reloads: set[asyncio.Task[bool]] = set()  # held until done, as asyncio asks
 
     def reload() -> None:
         try:
@@ -314,13 +335,18 @@ async def serve(
             log.exception("could not reload the NAS clients; keeping the ones loaded")
         else:
             log.info("reloaded %d NAS clients", len(server.clients))
+        if auth is not None:
+            auth.clients = server.clients
+            task = loop.create_task(auth.reload(announce=True))
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
 
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, reload)
-    stats = loop.create_task(server.log_stats(stats_every))
-    bound_host, bound_port = sock.getsockname()[:2]
+    tasks = [loop.create_task(server.log_stats(stats_every))]
+    bound_host, bound_port = transport.get_extra_info("sockname")[:2]
     log.info(
         "RADIUS accounting listening on %s:%d for %d NAS clients (batches of %d rows or %g ms)",
         bound_host,
@@ -329,13 +355,52 @@ async def serve(
         batch_rows,
         batch_delay * 1000,
     )
+    if auth is not None:
+        tasks += [
+            loop.create_task(auth.log_stats(stats_every)),
+            loop.create_task(auth.keep_fresh(refresh_every)),
+        ]
+        auth_host, auth_bound = auth_transport.get_extra_info("sockname")[:2]
+        log.info(
+            "RADIUS authentication listening on %s:%d for %d logins (reloaded every %g s)",
+            auth_host,
+            auth_bound,
+            len(auth.view.logins),
+            refresh_every,
+        )
     try:
         await stop.wait()
         log.info("stopping: landing and answering what is pending")
     finally:
-        stats.cancel()
+        for task in [*tasks, *reloads]:
+            task.cancel()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
+        if auth is not None:
+            auth.close()
+            log.info("auth totals: %s", auth.counters.summary())
         await server.close()
         log.info("stopped: %s", server.counters.summary())
     return server.counters
+
+
+async def _first_view(load_view: Callable[[], AccessView]) -> AccessView:
+    """The logins to start with, read in a worker thread; a ServerError if they cannot be."""
+    try:
+        return await asyncio.get_running_loop().run_in_executor(None, load_view)
+    except Exception as err:
+        log.exception("could not load the logins")
+        raise ServerError(f"cannot load the logins from the store: {err}") from err
+
+
+async def _listen(protocol, host: str, port: int):
+    """A UDP endpoint on host:port with a large receive buffer, or a ServerError."""
+    try:
+        transport, server = await asyncio.get_running_loop().create_datagram_endpoint(
+            protocol, local_addr=(host, port), family=socket.AF_INET
+        )
+    except OSError as err:
+        raise ServerError(f"cannot listen on UDP {host}:{port}: {err.strerror or err}") from err
+    sock = transport.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
+    return transport, server

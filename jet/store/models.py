@@ -20,6 +20,7 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -81,7 +82,12 @@ class CatalogVersion(Base):
 
 
 class Account(Base):
-    """A customer, a user under a cost-centre, or the cost-centre itself (no parent)."""
+    """A customer, a user under a cost-centre, or the cost-centre itself (no parent).
+
+    What RADIUS authentication needs: `radius_password` (clear text, because PAP and CHAP
+    both need it; None means the account cannot log in), `expires_at` (access ends at
+    00:00 UTC of that day), `prepaid` with its `prepaid_balance` (none left at <= 0), and
+    `framed_ip`, a static IPv4 address given in every Access-Accept."""
 
     __tablename__ = "accounts"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -91,6 +97,11 @@ class Account(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     email: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    radius_password: Mapped[str | None] = mapped_column(String(128))
+    expires_at: Mapped[date | None] = mapped_column(Date)
+    prepaid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    prepaid_balance: Mapped[Decimal | None] = mapped_column(Money)
+    framed_ip: Mapped[str | None] = mapped_column(String(15))
 
 
 class Subscription(Base):

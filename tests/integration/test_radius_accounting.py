@@ -61,7 +61,7 @@ class Server:
         env.pop("JET_DATABASE_URL", None)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jet.cli", "radius", "serve"]
-            + ["--host", "127.0.0.1", "--acct-port", "0"],
+            + ["--host", "127.0.0.1", "--acct-port", "0", "--auth-port", "0"],
             env=env,
             cwd=PROJECT_ROOT,
             stdout=subprocess.DEVNULL,

@@ -17,6 +17,7 @@ from jet.catalog import (
     load_yaml,
     parse_catalog,
     parse_realm_and_catalog,
+    rate_limit_bps,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -343,3 +344,72 @@ def test_a_bad_invoice_format_is_refused(fmt):
             date(2026, 1, 1),
             "t.yaml",
         )
+
+
+# --- a plan's RADIUS reply attributes ---------------------------------------------------
+
+RADIUS_PLAN = "  hotspot: {products: [time]}\n"
+
+
+def with_radius(block: str) -> str:
+    assert RADIUS_PLAN in GOOD
+    return GOOD.replace(RADIUS_PLAN, f"  hotspot: {{products: [time], radius: {block}}}\n")
+
+
+def test_plan_radius_block_parses_and_round_trips() -> None:
+    text = with_radius("{session_timeout: 3600, idle_timeout: 600, rate_limit: 2M/10M}")
+    catalog = parse_catalog(load_yaml(text, "good.yaml"), "good.yaml")
+    radius = catalog.plans["hotspot"].radius
+    assert (radius.session_timeout, radius.idle_timeout, radius.rate_limit) == (3600, 600, "2M/10M")
+    assert catalog.plans["home"].radius is None
+    assert rate_limit_bps(radius.rate_limit) == (2_000_000, 10_000_000)
+    assert rate_limit_bps("512k/1G") == (512_000, 10**9)
+    stored = json.loads(json.dumps(catalog.to_dict()))
+    assert stored["plans"]["hotspot"]["radius"] == {
+        "session_timeout": 3600,
+        "idle_timeout": 600,
+        "rate_limit": "2M/10M",
+    }
+    assert "radius" not in stored["plans"]["home"]  # catalogs without one store as before
+    assert parse_catalog(stored, "stored") == catalog
+    only_rate = with_radius("{rate_limit: 10M/50M}")
+    assert parse_catalog(load_yaml(only_rate, "x"), "x").to_dict()["plans"]["hotspot"] == {
+        "products": ["time"],
+        "radius": {"rate_limit": "10M/50M"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("block", "path", "expected"),
+    [
+        ("{session_timeout: 0}", "session_timeout", "expected seconds from 1 to 4294967295, got 0"),
+        ("{session_timeout: -5}", "session_timeout", "got -5"),
+        ("{session_timeout: 4294967296}", "session_timeout", "got 4294967296"),
+        ("{idle_timeout: 1.5}", "idle_timeout", "expected a whole number of seconds"),
+        ("{idle_timeout: '600'}", "idle_timeout", "got '600'"),
+        ("{idle_timeout: true}", "idle_timeout", "got True"),
+        ("{idle_timeout: }", "idle_timeout", "expected a value for idle_timeout, got nothing"),
+        (
+            "{rate_limit: 10M}",
+            "rate_limit",
+            'expected upload/download rates in bit/s such as "10M/50M"',
+        ),
+        ("{rate_limit: 0/10M}", "rate_limit", "got '0/10M'"),
+        ("{rate_limit: 10m/50m}", "rate_limit", "got '10m/50m'"),
+        ("{rate_limit: 10M/50M/1}", "rate_limit", "got '10M/50M/1'"),
+        ("{rate_limit: 100}", "rate_limit", "got 100"),
+        (
+            "{speed: 10M/50M}",
+            "speed",
+            "unknown key; expected one of: session_timeout, idle_timeout, rate_limit",
+        ),
+        ("{}", "", "expected at least one of session_timeout, idle_timeout, rate_limit"),
+        ("3600", "", "expected a mapping of session_timeout, idle_timeout, rate_limit, got 3600"),
+        ("", "", "expected a mapping of session_timeout, idle_timeout, rate_limit, got nothing"),
+    ],
+)
+def test_bad_plan_radius_is_refused(tmp_path: Path, block: str, path: str, expected: str) -> None:
+    error = refusal(tmp_path, with_radius(block))
+    key = "plans.hotspot.radius" + (f".{path}" if path else "")
+    assert [p for p, _ in error.problems] == [key]
+    assert expected in error.problems[0][1]
