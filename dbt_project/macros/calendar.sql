@@ -13,15 +13,32 @@
   )
 {%- endmacro %}
 
-{#- Month index of the first boundary on or after date d. -#}
+{#- The day of the month of d's month that is its boundary: the anchor day, or the
+    month's last day when the month lacks it. -#}
+{% macro boundary_day(anchor, d) -%}
+  least({{ anchor }}, day(last_day({{ d }})))
+{%- endmacro %}
+
+{#- Month index of the first boundary on or after date d: d's own month when d is on or
+    before that month's boundary, else the next. (Equal to comparing d with
+    boundary(anchor, month_index(d)), without building that date.) -#}
 {% macro boundary_on_or_after(anchor, d) -%}
-  (case when {{ d }} <= {{ boundary(anchor, month_index(d)) }}
-        then {{ month_index(d) }} else {{ month_index(d) }} + 1 end)
+  ({{ month_index(d) }} + cast(day({{ d }}) > {{ boundary_day(anchor, d) }} as integer))
 {%- endmacro %}
 
 {#- Month index of the first boundary strictly after date d: the bill date whose
-    arrears window [A, B) contains d. -#}
+    arrears window [A, B) contains d (its bill month). d's own month when d is before
+    that month's boundary, else the next. -#}
 {% macro boundary_after(anchor, d) -%}
-  (case when {{ d }} < {{ boundary(anchor, month_index(d)) }}
-        then {{ month_index(d) }} else {{ month_index(d) }} + 1 end)
+  ({{ month_index(d) }} + cast(day({{ d }}) >= {{ boundary_day(anchor, d) }} as integer))
+{%- endmacro %}
+
+{#- The UTC calendar date of a TIMESTAMPTZ, by integer arithmetic on its microseconds
+    since the epoch: far cheaper than timezone('UTC', ts) per record. `//` truncates
+    toward zero, so the count is taken from 0001-01-01 (62135596800 s before the
+    epoch), where it is never negative: exact for every ts from 0001-01-01 on, which
+    is every timestamp Jet can hold (counting from 1970 instead would misdate the
+    day of any ts before 1970-01-01). -#}
+{% macro utc_date(ts) -%}
+  (date '0001-01-01' + cast((epoch_us({{ ts }}) + 62135596800000000) // 86400000000 as integer))
 {%- endmacro %}

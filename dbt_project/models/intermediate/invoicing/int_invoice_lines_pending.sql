@@ -23,6 +23,18 @@ last_invoiced as (
     group by billing_account_id
 ),
 
+next_bill_dates as (
+    -- once per invoiced billing account, not per line
+    select
+        billing_account_id,
+        last_invoiced.last_bill_date,
+        {{ boundary('billing.anchor_day',
+            boundary_after('billing.anchor_day', 'last_invoiced.last_bill_date')) }}
+            as next_bill_date
+    from last_invoiced
+    inner join billing using (billing_account_id)
+),
+
 metered_issued as (
     select
         subscription_id, product_id, kind, period_start,
@@ -58,13 +70,10 @@ unsettled as (
 redated as (
     select
         unsettled.*,
-        coalesce(unsettled.bill_date <= last_invoiced.last_bill_date, false) as is_late,
-        {{ boundary('billing.anchor_day',
-            boundary_after('billing.anchor_day', 'last_invoiced.last_bill_date')) }}
-            as next_bill_date
+        coalesce(unsettled.bill_date <= next_bill_dates.last_bill_date, false) as is_late,
+        next_bill_dates.next_bill_date
     from unsettled
-    inner join billing using (billing_account_id)
-    left join last_invoiced using (billing_account_id)
+    left join next_bill_dates using (billing_account_id)
 ),
 
 moved as (

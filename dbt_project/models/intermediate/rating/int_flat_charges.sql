@@ -1,15 +1,23 @@
 -- Recurring fees (billing-rules.md, "Recurring periods and pro-rata"): service periods
 -- aligned to cycle boundaries every `months` boundaries from the first boundary on or
 -- after the start; a pro-rated catch-up for a start between boundaries; a backward
--- pro-rata refund for an end inside a charged period.
+-- pro-rata refund for an end inside a charged period. Each boundary date is built
+-- once per row, in the CTE that names it, and reused from there.
 {%- set as_of = "date '" ~ var('as_of') ~ "'" %}
 
-with subs as (
+with flat as (
     select
         *,
         {{ boundary_on_or_after('anchor_day', 'start_date') }} as first_mi
     from {{ ref('int_subscription_products') }}
     where product_type = 'flat'
+),
+
+subs as (
+    select
+        *,
+        {{ boundary('anchor_day', 'first_mi') }} as first_boundary
+    from flat
 ),
 
 catch_up as (
@@ -18,12 +26,12 @@ catch_up as (
         'catch_up' as kind,
         first_mi as bill_mi,
         start_date as period_start,
-        {{ boundary('anchor_day', 'first_mi') }} as period_end,
-        date_diff('day', {{ boundary('anchor_day', 'first_mi - months') }},
-            {{ boundary('anchor_day', 'first_mi') }}) as period_days,
+        first_boundary as period_end,
+        date_diff('day', {{ boundary('anchor_day', 'first_mi - months') }}, first_boundary)
+            as period_days,
         1 as sign
     from subs
-    where start_date <> {{ boundary('anchor_day', 'first_mi') }}
+    where start_date <> first_boundary
 ),
 
 advance_periods as (
@@ -34,48 +42,63 @@ advance_periods as (
     from subs
 ),
 
+advance_dated as (
+    select
+        *,
+        {{ boundary('anchor_day', 'period_mi') }} as period_start,
+        {{ boundary('anchor_day', 'period_mi + months') }} as period_end
+    from advance_periods
+),
+
 advance as (
     select
         *,
         'advance' as kind,
         period_mi as bill_mi,
-        {{ boundary('anchor_day', 'period_mi') }} as period_start,
-        {{ boundary('anchor_day', 'period_mi + months') }} as period_end,
-        date_diff('day', {{ boundary('anchor_day', 'period_mi') }},
-            {{ boundary('anchor_day', 'period_mi + months') }}) as period_days,
+        date_diff('day', period_start, period_end) as period_days,
         1 as sign
-    from advance_periods
-    where end_date is null or {{ boundary('anchor_day', 'period_mi') }} < end_date
+    from advance_dated
+    where end_date is null or period_start < end_date
 ),
 
 ended as (
     -- the charged period that holds the end date: the catch-up, or the regular period
-    -- counted from the first boundary
+    -- counted from the first boundary (the last boundary on or before the end is the
+    -- one before the end's bill month)
     select
         *,
-        case when end_date < {{ boundary('anchor_day', 'first_mi') }} then first_mi - months
-            else first_mi + months * ((
-                {{ month_index('end_date') }}
-                - (case when end_date < {{ boundary('anchor_day', month_index('end_date')) }}
-                    then 1 else 0 end)
-                - first_mi) // months)
-        end as period_mi
+        {{ boundary_after('anchor_day', 'end_date') }} as end_bill_mi
     from subs
     where end_date is not null and refund_unused
 ),
 
-refund as (
+ended_periods as (
     select
         *,
-        'refund' as kind,
-        {{ boundary_after('anchor_day', 'end_date') }} as bill_mi,
-        end_date as period_start,
-        {{ boundary('anchor_day', 'period_mi + months') }} as period_end,
-        date_diff('day', {{ boundary('anchor_day', 'period_mi') }},
-            {{ boundary('anchor_day', 'period_mi + months') }}) as period_days,
-        -1 as sign
+        case when end_date < first_boundary then first_mi - months
+            else first_mi + months * ((end_bill_mi - 1 - first_mi) // months)
+        end as period_mi
     from ended
-    where end_date > greatest(start_date, {{ boundary('anchor_day', 'period_mi') }})
+),
+
+ended_dated as (
+    select
+        *,
+        {{ boundary('anchor_day', 'period_mi') }} as charged_from,
+        {{ boundary('anchor_day', 'period_mi + months') }} as period_end
+    from ended_periods
+),
+
+refund as (
+    select
+        * exclude (end_bill_mi, charged_from),
+        'refund' as kind,
+        end_bill_mi as bill_mi,
+        end_date as period_start,
+        date_diff('day', charged_from, period_end) as period_days,
+        -1 as sign
+    from ended_dated
+    where end_date > greatest(start_date, charged_from)
 ),
 
 periods as (

@@ -1,7 +1,8 @@
--- Metered charges (usage and duration), in arrears: how usage is aggregated (sum the
--- product's metric per subscription and cycle) apart from how it is priced (tiers,
--- through the tier_share mapping). Quantities are exact integers of the base unit
--- (bytes, seconds) scaled by 10^6 so decimal tier bounds compare exactly.
+-- Metered charges (usage and duration), in arrears: how usage is priced, apart from how
+-- it is aggregated (int_usage_by_cycle sums each subscription's usage per cycle). Each
+-- metered product takes its metric from those sums and is priced through the
+-- tier_share mapping. Quantities are exact integers of the base unit (bytes, seconds)
+-- scaled by 10^6 so decimal tier bounds compare exactly.
 {%- set as_of = "date '" ~ var('as_of') ~ "'" %}
 
 with products as (
@@ -9,57 +10,68 @@ with products as (
     where product_type in ('usage', 'duration')
 ),
 
-daily as (select * from {{ ref('int_usage_daily') }}),
+cycles as (select * from {{ ref('int_usage_by_cycle') }}),
 
-matched as (
+measured as (
     select
-        products.*,
-        {{ boundary_after('products.anchor_day', 'daily.usage_date') }} as bill_mi,
-        case products.metric
-            when 'bytes_in' then daily.bytes_in
-            when 'bytes_out' then daily.bytes_out
-            when 'bytes_total' then daily.bytes_in + daily.bytes_out
-            when 'seconds' then daily.seconds
-        end as base_quantity
+        products.billing_account_id,
+        products.realm_id,
+        products.minor_units,
+        products.anchor_day,
+        cycles.bill_mi,
+        products.account_id,
+        products.subscription_id,
+        products.product_id,
+        products.product_type,
+        products.effective_from,
+        products.taxable,
+        products.unit_divisor,
+        products.tier_mode,
+        {{ boundary('products.anchor_day', 'cycles.bill_mi - 1') }} as period_start,
+        {{ boundary('products.anchor_day', 'cycles.bill_mi') }} as period_end,
+        cast(case products.metric
+            when 'bytes_in' then cycles.bytes_in
+            when 'bytes_out' then cycles.bytes_out
+            when 'bytes_total' then cycles.bytes_in + cycles.bytes_out
+            when 'seconds' then cycles.seconds
+        end as hugeint) as base_quantity
     from products
-    inner join daily
-        on products.account_id = daily.account_id
-        and daily.usage_date >= products.start_date
-        and (products.end_date is null or daily.usage_date < products.end_date)
+    inner join cycles using (subscription_id)
 ),
 
-aggregated as (
-    select
-        billing_account_id, realm_id, minor_units, anchor_day, bill_mi, account_id,
-        subscription_id, product_id, product_type, effective_from, taxable, unit_divisor,
-        tier_mode,
-        cast(sum(base_quantity) as hugeint) as base_quantity
-    from matched
-    where {{ boundary('anchor_day', 'bill_mi') }} <= {{ as_of }}
-    group by all
+billable as (
+    -- cycles whose bill date is up to as_of
+    select * from measured
+    where period_end <= {{ as_of }}
 ),
 
 tiered as (
     select
-        aggregated.*,
+        billable.subscription_id,
+        billable.product_id,
+        billable.bill_mi,
         {{ tier_share(
-            'aggregated.base_quantity * 1000000',
-            micros('tiers.lower_bound') ~ ' * aggregated.unit_divisor',
-            micros('tiers.upto') ~ ' * aggregated.unit_divisor',
+            'billable.base_quantity * 1000000',
+            micros('tiers.lower_bound') ~ ' * billable.unit_divisor',
+            micros('tiers.upto') ~ ' * billable.unit_divisor',
             'tiers.tier_index = 0') }} * {{ micros('tiers.price') }} as amount_numerator
-    from aggregated
+    from billable
     inner join {{ ref('stg_ops__product_tiers') }} as tiers
-        on aggregated.realm_id = tiers.realm_id
-        and aggregated.effective_from = tiers.effective_from
-        and aggregated.product_id = tiers.product_id
+        on billable.realm_id = tiers.realm_id
+        and billable.effective_from = tiers.effective_from
+        and billable.product_id = tiers.product_id
+),
+
+tier_sums as (
+    select subscription_id, product_id, bill_mi, sum(amount_numerator) as amount_numerator
+    from tiered
+    group by subscription_id, product_id, bill_mi
 ),
 
 priced as (
-    select
-        * exclude (amount_numerator),
-        sum(amount_numerator) as amount_numerator
-    from tiered
-    group by all
+    select billable.*, tier_sums.amount_numerator
+    from billable
+    inner join tier_sums using (subscription_id, product_id, bill_mi)
 ),
 
 final as (
@@ -73,15 +85,15 @@ final as (
         subscription_id,
         product_id,
         product_type as kind,
-        {{ boundary('anchor_day', 'bill_mi - 1') }} as period_start,
-        {{ boundary('anchor_day', 'bill_mi') }} as period_end,
+        period_start,
+        period_end,
         cast({{ round_div('base_quantity * 1000000000', 'unit_divisor') }} as decimal(38, 0))
             * cast(0.000000001 as decimal(10, 9)) as quantity,
         {{ round_div('amount_numerator * ' ~ pow10('minor_units'),
             'cast(unit_divisor as hugeint) * 1000000000000') }} as amount_minor,
         taxable,
-        concat_ws(':', 'sub', subscription_id, product_id, product_type,
-            {{ boundary('anchor_day', 'bill_mi - 1') }}) as line_key
+        concat_ws(':', 'sub', subscription_id, product_id, product_type, period_start)
+            as line_key
     from priced
 )
 

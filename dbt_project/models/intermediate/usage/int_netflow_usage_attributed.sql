@@ -1,6 +1,5 @@
 -- A flow is the customer's download when its destination is the customer's address and
 -- upload when its source is; the narrowest assignment (longest prefix) wins.
-{{ config(materialized='view') }}
 
 with flows as (select * from {{ ref('stg_netflow__flows') }}),
 
@@ -34,10 +33,14 @@ uploads as (
 ),
 
 final as (
-    select account_id, ts, bytes as bytes_in, 0 as bytes_out, 0 as seconds, landed_at
+    select
+        account_id, ts, bytes as bytes_in, cast(0 as bigint) as bytes_out,
+        cast(0 as bigint) as seconds, landed_at
     from downloads
     union all
-    select account_id, ts, 0 as bytes_in, bytes as bytes_out, 0 as seconds, landed_at
+    select
+        account_id, ts, cast(0 as bigint) as bytes_in, bytes as bytes_out,
+        cast(0 as bigint) as seconds, landed_at
     from uploads
 )
 

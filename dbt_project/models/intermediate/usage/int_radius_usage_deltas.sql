@@ -1,7 +1,6 @@
 -- RADIUS reports running totals per session; usage is the growth between one record and
 -- the next, dated at the later record, so a session that spans a cycle boundary bills
 -- each part in its own cycle. A counter that went backwards (a NAS reset) restarts at 0.
-{{ config(materialized='view') }}
 
 with accounting as (
     select * from {{ ref('stg_radius__accounting') }}
@@ -17,7 +16,7 @@ ordered as (
     from accounting
     window session_order as (
         partition by nas_ip, acct_session_id, user_name
-        order by event_time, session_seconds, bytes_in + bytes_out
+        order by event_time, session_seconds, cast(bytes_in as hugeint) + bytes_out
     )
 ),
 

@@ -1,11 +1,12 @@
 -- Traffic that matches no account's addresses: shown, never silently dropped.
+{{ config(materialized='table') }}
 with flows as (select * from {{ ref('stg_netflow__flows') }}),
 
 assignments as (select first_ip, last_ip from {{ ref('stg_ops__ip_assignments') }}),
 
 final as (
     select
-        cast(timezone('UTC', flows.last_ts) as date) as flow_date,
+        {{ utc_date('flows.last_ts') }} as flow_date,
         flows.exporter_ip,
         flows.src_addr,
         flows.dst_addr,

@@ -1,5 +1,6 @@
--- Every source's usage in one shape: who, when, how much.
-{{ config(materialized='view') }}
+-- Every source's usage in one shape: who, when, how much. The quantities are BIGINT in
+-- every source, so the union keeps them BIGINT (a mix would promote every record to
+-- HUGEINT); their sums are HUGEINT and exact.
 
 with radius as (
     select account_id, ts, bytes_in, bytes_out, seconds, landed_at, 'radius' as source

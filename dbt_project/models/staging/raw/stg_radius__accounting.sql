@@ -1,5 +1,8 @@
 -- RADIUS counts octets from the NAS port's side: Acct-Input-Octets is what the user
 -- sent (upload, bytes_out), Acct-Output-Octets what the user received (bytes_in).
+-- Quantities are BIGINT, as in every usage source: DuckDB sums BIGINT exactly into a
+-- HUGEINT with no per-row widening. A counter past 2^63 is no real counter: the cast
+-- fails the run rather than bill it.
 with source as (select * from {{ raw_source('radius') }}),
 
 renamed as (
@@ -13,8 +16,8 @@ renamed as (
         nas_ip,
         nas_identifier,
         framed_ip,
-        cast(output_octets as hugeint) as bytes_in,
-        cast(input_octets as hugeint) as bytes_out,
+        cast(output_octets as bigint) as bytes_in,
+        cast(input_octets as bigint) as bytes_out,
         cast(session_time as bigint) as session_seconds,
         _batch_id as batch_id,
         _landed_at as landed_at

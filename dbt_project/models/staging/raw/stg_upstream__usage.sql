@@ -1,12 +1,14 @@
+-- Quantities are BIGINT, as in every usage source: DuckDB sums BIGINT exactly into a
+-- HUGEINT with no per-row widening. A value past 2^63 fails the run rather than bill it.
 with source as (select * from {{ raw_source('upstream_csv') }}),
 
 renamed as (
     select
         account_id,
         ts,
-        cast(bytes_in as hugeint) as bytes_in,
-        cast(bytes_out as hugeint) as bytes_out,
-        cast(seconds as hugeint) as seconds,
+        cast(bytes_in as bigint) as bytes_in,
+        cast(bytes_out as bigint) as bytes_out,
+        cast(seconds as bigint) as seconds,
         source_file,
         source_line,
         _batch_id as batch_id,

@@ -1,0 +1,45 @@
+-- How metered usage is aggregated, apart from how it is priced (int_usage_charges): each
+-- usage record counts for its account's subscriptions that can meter (a plan with a
+-- usage or duration product) when its UTC date is in the subscription's
+-- [start, end), in the cycle whose arrears window [A, B) holds it (billing-rules.md,
+-- "Time"). One row per subscription and bill month, straight from the records: nothing
+-- per day, and no product yet (a subscription's metered products share its sums).
+{{ config(materialized='table') }}
+with meters as (
+    select distinct subscription_id, account_id, start_date, end_date, anchor_day
+    from {{ ref('int_subscription_products') }}
+    where product_type in ('usage', 'duration')
+),
+
+records as (
+    select account_id, {{ utc_date('ts') }} as usage_date, bytes_in, bytes_out, seconds
+    from {{ ref('int_usage_records') }}
+),
+
+matched as (
+    select
+        meters.subscription_id,
+        {{ boundary_after('meters.anchor_day', 'records.usage_date') }} as bill_mi,
+        records.bytes_in,
+        records.bytes_out,
+        records.seconds
+    from records
+    inner join meters
+        on records.account_id = meters.account_id
+        and records.usage_date >= meters.start_date
+        and (meters.end_date is null or records.usage_date < meters.end_date)
+),
+
+final as (
+    select
+        subscription_id,
+        bill_mi,
+        sum(bytes_in) as bytes_in,
+        sum(bytes_out) as bytes_out,
+        sum(seconds) as seconds,
+        count(*) as records
+    from matched
+    group by subscription_id, bill_mi
+)
+
+select * from final
