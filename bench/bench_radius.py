@@ -60,6 +60,25 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+def load_server(proc, name: str, port: int, attributes, in_flight: int):
+    """Send the whole load to a ready server; return the client's result and the
+    server's CPU seconds spent on it."""
+    log(f"{name} ready on 127.0.0.1:{port}; sending {len(attributes):,} requests")
+    cpu = cpu_seconds(proc.pid)
+    result = run_load(attributes, SECRET, ("127.0.0.1", port), in_flight=in_flight)
+    return result, cpu_seconds(proc.pid) - cpu
+
+
+def stop(proc, timeout: float) -> None:
+    """SIGTERM (a clean shutdown lands what is pending), SIGKILL if it hangs."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def wait_for_log(proc: subprocess.Popen, log_file: Path, pattern: str, what: str) -> re.Match:
     deadline = time.monotonic() + 60
     while True:
@@ -187,17 +206,9 @@ def bench_freeradius(root: Path, attributes: list[bytes], in_flight: int) -> dic
     )
     try:
         wait_for_log(proc, logdir / "radius.log", r"Ready to process requests", "freeradius")
-        log(f"FreeRADIUS ready on 127.0.0.1:{port}; sending {len(attributes):,} requests")
-        cpu = cpu_seconds(proc.pid)
-        result = run_load(attributes, SECRET, ("127.0.0.1", port), in_flight=in_flight)
-        cpu = cpu_seconds(proc.pid) - cpu
+        result, cpu = load_server(proc, "FreeRADIUS", port, attributes, in_flight)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=30)
     records, keys = detail_records(logdir)
     expected = Counter(request_key(a) for a in attributes)
     return {
@@ -246,17 +257,9 @@ def bench_jet(
     )
     try:
         port = int(wait_for_log(proc, log_file, r"listening on 127\.0\.0\.1:(\d+)", "jet").group(1))
-        log(f"Jet ready on 127.0.0.1:{port}; sending {len(attributes):,} requests")
-        cpu = cpu_seconds(proc.pid)
-        result = run_load(attributes, SECRET, ("127.0.0.1", port), in_flight=in_flight)
-        cpu = cpu_seconds(proc.pid) - cpu
+        result, cpu = load_server(proc, "Jet", port, attributes, in_flight)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=60)
     stopped = re.findall(r"stopped: (.*)", log_file.read_text())
     counters = dict(pair.split("=") for pair in stopped[-1].split()) if stopped else {}
     glob = home / "lake" / "raw" / "radius" / "date=*" / "*.parquet"
