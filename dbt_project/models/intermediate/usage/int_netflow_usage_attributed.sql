@@ -8,40 +8,36 @@ assignments as (
     from {{ ref('stg_ops__ip_assignments') }}
 ),
 
-downloads as (
-    select
-        any_value(flows.last_ts) as ts,
-        arg_min(assignments.account_id, assignments.width) as account_id,
-        any_value(flows.bytes) as bytes,
-        any_value(flows.landed_at) as landed_at
+endpoints as (
+    select flow_row, last_ts, bytes, landed_at, dst_addr as address, 'in' as direction
     from flows
-    inner join assignments
-        on flows.dst_addr between assignments.first_ip and assignments.last_ip
-    group by flows.flow_row
+    union all
+    select flow_row, last_ts, bytes, landed_at, src_addr as address, 'out' as direction
+    from flows
 ),
 
-uploads as (
+attributed as (
     select
-        any_value(flows.last_ts) as ts,
+        any_value(endpoints.last_ts) as ts,
         arg_min(assignments.account_id, assignments.width) as account_id,
-        any_value(flows.bytes) as bytes,
-        any_value(flows.landed_at) as landed_at
-    from flows
+        any_value(endpoints.bytes) as bytes,
+        any_value(endpoints.landed_at) as landed_at,
+        endpoints.direction
+    from endpoints
     inner join assignments
-        on flows.src_addr between assignments.first_ip and assignments.last_ip
-    group by flows.flow_row
+        on endpoints.address between assignments.first_ip and assignments.last_ip
+    group by endpoints.flow_row, endpoints.direction
 ),
 
 final as (
     select
-        account_id, ts, bytes as bytes_in, cast(0 as bigint) as bytes_out,
-        cast(0 as bigint) as seconds, landed_at
-    from downloads
-    union all
-    select
-        account_id, ts, cast(0 as bigint) as bytes_in, bytes as bytes_out,
-        cast(0 as bigint) as seconds, landed_at
-    from uploads
+        account_id,
+        ts,
+        case when direction = 'in' then bytes else cast(0 as bigint) end as bytes_in,
+        case when direction = 'out' then bytes else cast(0 as bigint) end as bytes_out,
+        cast(0 as bigint) as seconds,
+        landed_at
+    from attributed
 )
 
 select * from final
