@@ -1,7 +1,7 @@
 """Durable RADIUS accounting under load: `jet radius serve` against FreeRADIUS.
 
 The same N distinct Accounting-Requests (Start, Interim-Update, Stop; see
-`bench.radius_load`) go to FreeRADIUS 3 in Debian's default configuration, which writes
+`ingest.radius.load`) go to FreeRADIUS 3 in Debian's default configuration, which writes
 each to its `detail` file before answering, then to Jet, which answers once the batch
 holding the request is landed and fsynced. A load generator in this process keeps
 `--in-flight` requests outstanding and resends unanswered ones (after 1, 2 and 4 s).
@@ -12,22 +12,22 @@ FreeRADIUS's detail file.
 
 Needs the Debian package `freeradius`; runs it from a copy of /etc/freeradius/3.0 in a
 temporary directory with only what a side-by-side run needs changed (listen ports,
-log and accounting directories, one client for 127.0.0.1).
+log and accounting directories, one client for 127.0.0.1): `FreeRadius.debian` of
+`tests/peers/freeradius.py`, which the tests start FreeRADIUS with too.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+import timeit
 from collections import Counter
 from pathlib import Path
 
@@ -35,10 +35,15 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import report  # noqa: E402
-from bench.radius_load import LoadResult, accounting_requests, request_key, run_load  # noqa: E402
+from ingest.radius.load import LoadResult, accounting_requests, request_key, run_load  # noqa: E402
+from tests.peers.freeradius import (  # noqa: E402
+    FreeRadius,
+    available,
+    detail_records,
+    free_udp_port,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-FREERADIUS_CONF = Path("/etc/freeradius/3.0")
 SECRET = b"bench-acct-secret"
 CATALOG = PROJECT_ROOT / "examples" / "catalogs" / "acme.yaml"
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -48,16 +53,15 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a running process so far."""
+    """User plus system CPU time so far of a running process and its running children
+    (Jet's landing process)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS
+    total = (int(fields[11]) + int(fields[12])) / _TICKS
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += cpu_seconds(int(child))
+    return total
 
 
 def load_server(proc, name: str, port: int, attributes, in_flight: int):
@@ -95,121 +99,28 @@ def wait_for_log(proc: subprocess.Popen, log_file: Path, pattern: str, what: str
 # --- FreeRADIUS ----------------------------------------------------------------------------
 
 
-def freeradius_binary() -> str | None:
-    """Where Debian's `freeradius` is (/usr/sbin is not on every user's PATH)."""
-    found = shutil.which("freeradius") or "/usr/sbin/freeradius"
-    return found if os.access(found, os.X_OK) else None
-
-
-def _strip_comment(line: str) -> str:
-    return line.split("#", 1)[0]
-
-
-def _rewrite_listens(text: str, port_for: dict[str, int]) -> str:
-    """Every IPv4 `listen` section on 127.0.0.1 at a port of ours (`port_for[type]`, else
-    a free one); IPv6 ones commented out (a second server on :: would clash)."""
-    lines = text.splitlines(keepends=True)
-    out: list[str] = []
-    i = 0
-    while i < len(lines):
-        if not re.match(r"\s*listen\s*\{", _strip_comment(lines[i])):
-            out.append(lines[i])
-            i += 1
-            continue
-        depth, j = 0, i
-        while True:
-            code = _strip_comment(lines[j])
-            depth += code.count("{") - code.count("}")
-            j += 1
-            if depth == 0:
-                break
-        block = "".join(lines[i:j])
-        code = "".join(_strip_comment(line) + "\n" for line in lines[i:j])
-        if re.search(r"^\s*ipv6addr\s*=", code, re.M):
-            out += ["#" + line for line in lines[i:j]]
-        else:
-            kind = re.search(r"^\s*type\s*=\s*(\S+)", code, re.M).group(1)  # type: ignore[union-attr]
-            port = port_for.get(kind) or free_udp_port()
-            block = re.sub(r"^(\s*)ipaddr\s*=.*$", r"\g<1>ipaddr = 127.0.0.1", block, flags=re.M)
-            block = re.sub(r"^(\s*)port\s*=.*$", rf"\g<1>port = {port}", block, flags=re.M)
-            out.append(block)
-        i = j
-    return "".join(out)
-
-
-def freeradius_config(root: Path, acct_port: int) -> Path:
-    """A copy of Debian's /etc/freeradius/3.0 under `root` that listens on 127.0.0.1 only,
-    takes accounting on `acct_port` from 127.0.0.1 signed with SECRET, and keeps its log
-    and detail files under `root/log`."""
-    conf = root / "raddb"
-    shutil.copytree(FREERADIUS_CONF, conf, symlinks=True)
-    logdir, run_dir = root / "log", root / "run"
-    logdir.mkdir()
-    run_dir.mkdir()
-    radiusd = conf / "radiusd.conf"
-    text = radiusd.read_text()
-    for name, value in (("raddbdir", conf), ("logdir", logdir), ("run_dir", run_dir)):
-        text, n = re.subn(rf"^{name}\s*=.*$", f"{name} = {value}", text, count=1, flags=re.M)
-        assert n == 1, f"no {name} in {radiusd}"
-    if os.geteuid() == 0:  # as Debian runs it: started as root, then the user freerad
-        entry = pwd.getpwnam("freerad")
-        for path in [root, *root.rglob("*")]:
-            os.chown(path, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
-    else:  # cannot change user: stay who we are
-        text = re.sub(r"^(\s*)(user|group)\s*=", r"\1# \2 =", text, flags=re.M)
-    radiusd.write_text(text)
-    (conf / "clients.conf").write_text(
-        f"client bench {{\n\tipaddr = 127.0.0.1\n\tsecret = {SECRET.decode()}\n}}\n"
-    )
-    for site in (conf / "sites-enabled").iterdir():
-        text = site.read_text()
-        site.unlink()  # a link into sites-available: write our own file instead
-        site.write_text(_rewrite_listens(text, {"acct": acct_port}))
-    if os.geteuid() == 0:
-        entry = pwd.getpwnam("freerad")
-        for path in [conf / "clients.conf", *(conf / "sites-enabled").iterdir()]:
-            os.chown(path, entry.pw_uid, entry.pw_gid)
-    return conf
-
-
-def detail_records(logdir: Path) -> tuple[int, Counter]:
+def detail_keys(logdir: Path) -> tuple[int, Counter]:
     """The records in FreeRADIUS's detail files, and how often each request key occurs."""
     records, keys = 0, Counter()
     for path in sorted((logdir / "radacct").glob("*/detail-*")):
-        values: dict[str, str] = {}
-        for line in [*path.read_text(errors="replace").splitlines(), ""]:
-            if line.startswith("\t"):
-                name, _, value = line.strip().partition(" = ")
-                values[name] = value.strip('"')
-            elif values:
-                records += 1
-                seconds = values.get("Acct-Session-Time")
-                keys[
-                    (
-                        values.get("Acct-Session-Id"),
-                        values.get("Acct-Status-Type"),
-                        int(seconds) if seconds else None,
-                    )
-                ] += 1
-                values = {}
+        for values in detail_records(path):
+            records += 1
+            seconds = values.get("Acct-Session-Time")
+            keys[
+                (
+                    values.get("Acct-Session-Id"),
+                    values.get("Acct-Status-Type"),
+                    int(seconds) if seconds else None,
+                )
+            ] += 1
     return records, keys
 
 
 def bench_freeradius(root: Path, attributes: list[bytes], in_flight: int) -> dict:
     port = free_udp_port()
-    conf = freeradius_config(root, port)
-    logdir = root / "log"
-    proc = subprocess.Popen(
-        [freeradius_binary(), "-f", "-d", str(conf)],
-        stdout=subprocess.DEVNULL,
-        stderr=(root / "stderr.log").open("w"),
-    )
-    try:
-        wait_for_log(proc, logdir / "radius.log", r"Ready to process requests", "freeradius")
-        result, cpu = load_server(proc, "FreeRADIUS", port, attributes, in_flight)
-    finally:
-        stop(proc, timeout=30)
-    records, keys = detail_records(logdir)
+    with FreeRadius.debian(root, {"127.0.0.1": SECRET.decode()}, {"acct": port}) as server:
+        result, cpu = load_server(server.proc, "FreeRADIUS", port, attributes, in_flight)
+    records, keys = detail_keys(server.logdir)
     expected = Counter(request_key(a) for a in attributes)
     return {
         "result": result,
@@ -276,6 +187,41 @@ def bench_jet(
     }
 
 
+# --- decoding --------------------------------------------------------------------------------
+
+
+def time_decoding(attributes: list[bytes]) -> None:
+    """Microseconds per request of turning the load's requests into rows with Jet's
+    decoder (`read_accounting` + `accounting_row`), and of reading the same attributes
+    with pyrad (what Jet did before: parse the packet, decode each value)."""
+    from pyrad.packet import AcctPacket
+
+    from ingest.radius.accounting import DICTIONARY, accounting_row, read_accounting
+
+    header = bytes((4, 1))
+    packets = [header + (20 + len(a)).to_bytes(2, "big") + bytes(16) + a for a in attributes]
+    names = [
+        "User-Name", "Acct-Session-Id", "Acct-Status-Type", "NAS-IP-Address", "NAS-Identifier",
+        "NAS-Port", "Framed-IP-Address", "Called-Station-Id", "Calling-Station-Id",
+        "Event-Timestamp", "Acct-Session-Time", "Acct-Input-Octets", "Acct-Input-Gigawords",
+        "Acct-Output-Octets", "Acct-Output-Gigawords", "Acct-Input-Packets",
+        "Acct-Output-Packets", "Acct-Terminate-Cause",
+    ]  # fmt: skip
+
+    def jet(packet: bytes) -> object:
+        return accounting_row(read_accounting(packet), 1, 0)
+
+    def pyrad(packet: bytes) -> object:
+        pkt = AcctPacket(dict=DICTIONARY, packet=packet)
+        return [pkt[name] for name in names if name in pkt]
+
+    for name, decode in (("Jet", jet), ("pyrad", pyrad)):
+        best = min(
+            timeit.timeit(lambda d=decode: [d(p) for p in packets], number=1) for _ in range(5)
+        )
+        log(f"{name}: {best / len(packets) * 1e6:.1f} us a request ({len(packets):,} requests)")
+
+
 # --- the run -------------------------------------------------------------------------------
 
 
@@ -299,11 +245,19 @@ def main() -> None:
         "--in-flight", type=int, default=512, help="requests outstanding at once (default 512)"
     )
     parser.add_argument("--batch-rows", type=int, default=2000, help="jet's --batch-rows")
-    parser.add_argument("--batch-ms", type=float, default=20.0, help="jet's --batch-ms")
+    parser.add_argument("--batch-ms", type=float, default=0.0, help="jet's --batch-ms")
     parser.add_argument("--keep", action="store_true", help="keep the servers' files")
     parser.add_argument("--only", choices=["jet", "freeradius"], help="run one server only")
+    parser.add_argument(
+        "--decode",
+        action="store_true",
+        help="only time decoding the requests: Jet's decoder against pyrad's, per packet",
+    )
     args = parser.parse_args()
-    if args.only != "jet" and freeradius_binary() is None:
+    if args.decode:
+        time_decoding(accounting_requests(min(args.requests, 20_000), SECRET))
+        return
+    if args.only != "jet" and not available():
         sys.exit(
             "bench_radius.py needs FreeRADIUS to compare with: install the Debian package "
             "`freeradius` (apt-get install -y freeradius), or pass --only jet"
@@ -314,7 +268,6 @@ def main() -> None:
     log(f"encoded {len(attributes):,} requests in {time.perf_counter() - began:.1f} s")
     load_before = os.getloadavg()[0]
     root = Path(tempfile.mkdtemp(prefix="bench-radius-"))
-    root.chmod(0o711)  # FreeRADIUS drops to the user freerad: it must reach its files
     fr = jet = None
     try:
         if args.only != "jet":

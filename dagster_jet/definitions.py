@@ -6,12 +6,15 @@ from dagster_jet.assets.invoicing import invoice_pdfs, issued_invoices
 from dagster_jet.assets.ops import ops_snapshot
 from dagster_jet.assets.raw import raw_assets
 from dagster_jet.assets.warehouse import warehouse_models
+from dagster_jet.checks import data_contracts
+from dagster_jet.freshness import raw_sources_delivering
 from dagster_jet.jobs import billing_cycle_job, rating_job
 from dagster_jet.resources import resources
 from dagster_jet.schedules import billing_cycle_schedule, hourly_rating_schedule
 
 defs = Definitions(
     assets=[ops_snapshot, *raw_assets, warehouse_models, issued_invoices, invoice_pdfs],
+    asset_checks=[raw_sources_delivering, data_contracts],
     jobs=[billing_cycle_job, rating_job],
     schedules=[billing_cycle_schedule, hourly_rating_schedule],
     resources=resources(),

@@ -1,5 +1,8 @@
 """Accounts, their hierarchy and their subscriptions in the operational store, and what
-RADIUS authentication reads of them (password, status, expiry, prepaid, static address)."""
+RADIUS authentication reads of them (password, status, expiry, prepaid, static address).
+
+A suspension and a plan change write, in their own transaction, the outbox event that
+has the NAS disconnect or change the account's session (`jet.session_control`)."""
 
 from __future__ import annotations
 
@@ -8,9 +11,11 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from jet.realms import catalog_on
+from jet.session_control import coa_event, disconnect_event
 from jet.store.models import Account, Subscription
 
 
@@ -61,6 +66,51 @@ def subscribe(
     return sub
 
 
+def change_plan(session: Session, account_id: str, plan_id: str, day: date) -> Subscription:
+    """Move `account_id` to `plan_id` from `day`: the subscription in force on that day
+    ends there and the new one starts (billing-rules.md: a plan change), and a CoA with
+    the new plan's reply attributes is queued for the account's session from that day.
+    The plan must be in the realm's catalog in effect on `day`."""
+    account = _account(session, account_id)
+    catalog = catalog_on(session, account.realm_id, day)
+    if catalog is None or plan_id not in catalog.plans:
+        known = ", ".join(sorted(catalog.plans)) if catalog is not None else "none"
+        raise AccountError(
+            f"realm {account.realm_id} has no plan {plan_id!r} on {day} (plans: {known})"
+        )
+    subscriptions = session.scalars(
+        select(Subscription).where(
+            Subscription.account_id == account_id,
+            or_(Subscription.end_date.is_(None), Subscription.end_date > day),
+        )
+    ).all()
+    later = [sub for sub in subscriptions if sub.start_date > day]
+    current = [sub for sub in subscriptions if sub.start_date <= day]
+    if later:
+        raise AccountError(
+            f"{account_id} has a subscription to {later[0].plan_id} from "
+            f"{later[0].start_date}, after {day}: change the plan from that day or later"
+        )
+    if len(current) > 1:
+        plans = ", ".join(sub.plan_id for sub in current)
+        raise AccountError(
+            f"{account_id} has {len(current)} subscriptions in force on {day} ({plans}): "
+            "a plan change needs exactly one"
+        )
+    for sub in current:
+        if sub.plan_id == plan_id:
+            raise AccountError(f"{account_id} is already on {plan_id} on {day}")
+        if sub.start_date == day:
+            raise AccountError(
+                f"{account_id} started {sub.plan_id} on {day}: change the plan from a later day"
+            )
+        sub.end_date = day
+    new = subscribe(session, account_id, plan_id, day)
+    session.add(coa_event(account_id, plan_id, day))
+    session.flush()
+    return new
+
+
 # --- what RADIUS authentication reads ---------------------------------------------------
 
 STATUSES = ("active", "suspended", "closed")
@@ -102,6 +152,7 @@ def update_account(
     balance: str | None = None,
 ) -> Account:
     """Change what decides whether an account may log in; None leaves a field as it is.
+    Suspending or closing an active account queues a Disconnect of its session.
 
     `expires` is a YYYY-MM-DD date (access ends at 00:00 UTC of it) or "never";
     `framed_ip` an IPv4 address no other account has, or "none"; `balance` a decimal, and
@@ -115,6 +166,8 @@ def update_account(
     if status is not None:
         if status not in STATUSES:
             raise AccountError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+        if account.status == "active" and status != "active":
+            session.add(disconnect_event(account_id, status))
         account.status = status
     if expires is not None:
         account.expires_at = None if expires.lower() in _CLEAR else _expiry(expires)

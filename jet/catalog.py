@@ -420,11 +420,16 @@ class RadiusAttributes(_Frozen):
 
 class Plan(_Frozen):
     """What a subscription buys: a set of products of the same catalog, and optionally the
-    RADIUS reply attributes of its subscribers' sessions."""
+    RADIUS reply attributes of its subscribers' sessions.
+
+    `usage_source` names the one source that meters the plan's usage and duration
+    products, so an account seen by RADIUS and by NetFlow is not billed twice; without
+    it every source counts (right only where each account has one)."""
 
     id: Ident
     products: tuple[str, ...]
     radius: RadiusAttributes | None = None
+    usage_source: Literal["radius", "netflow", "upstream_csv"] | None = None
 
     @field_validator("radius", mode="before")
     @classmethod
@@ -513,6 +518,8 @@ def _plan_dict(plan: Plan) -> dict:
     out: dict[str, Any] = {"products": list(plan.products)}
     if plan.radius is not None:
         out["radius"] = plan.radius.model_dump(exclude_none=True)
+    if plan.usage_source is not None:
+        out["usage_source"] = plan.usage_source
     return out
 
 

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
 
     home: Path = Path("var")
     database_url: str | None = None
+    # The data contracts run on every billing and rating run; JET_QUALITY_CHECKS=false
+    # skips them (to measure what they cost). What they recorded before still holds.
+    quality_checks: bool = True
 
     @cached_property
     def root(self) -> Path:
@@ -38,6 +41,26 @@ class Settings(BaseSettings):
     @property
     def marts(self) -> Path:
         return self.lake / "marts"
+
+    @property
+    def profiles(self) -> Path:
+        """The operator's usage-file profiles (`jet import usage --profile NAME`)."""
+        return self.root / "profiles"
+
+    @property
+    def quarantine(self) -> Path:
+        """Rows of imported usage files that could not be landed, with their reasons."""
+        return self.root / "quarantine"
+
+    @property
+    def quality(self) -> Path:
+        """Great Expectations' project: the suites, every validation result, Data Docs."""
+        return self.root / "quality"
+
+    @property
+    def quality_docs(self) -> Path:
+        """The Data Docs site's index page: every validation, browsable as static HTML."""
+        return self.quality / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
     @property
     def warehouse(self) -> Path:

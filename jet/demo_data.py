@@ -1,15 +1,19 @@
 """A believable demo deployment from nothing: two realms, ~2000 accounts, three months of usage.
 
-Everything derives from one seed, so the same call builds the same accounts and lands the
-same bytes. Usage goes through `ingest.landing.land` only, in daily batches named for
-their day (`demo-radius-2026-08-01`), so a re-run lands nothing twice. Each account is
+Everything derives from one seed, so the same call builds the same accounts and the same
+usage. Usage reaches the lake as it would in production (`jet.demo_feed`): RADIUS
+through `jet radius serve`, flows through the NetFlow collector in daily batches named
+for their day (`demo-netflow-2026-08-01`), the wholesale file through `jet import usage`
+(`ingest.csv`); a re-run lands nothing twice. Each account is
 measured by exactly one source (RADIUS, NetFlow or the upstream CSV) and only while a
 subscription is active, so nothing is billed twice and nothing is billed for nothing.
 
-Usage is landed before the accounts are saved, and the accounts, subscriptions and IP
-assignments are saved in one transaction: if the run dies part way, the store has no
+Usage is landed before the accounts are committed, and the accounts, subscriptions and
+IP assignments are saved in one transaction: if the run dies part way, the store has no
 demo accounts and the next run simply does it again (the batches already landed are
-skipped). A store that already has accounts in the demo realms is left alone.
+skipped). The upstream file is imported inside that transaction, once the accounts its
+import checks every row against are in it. A store that already has accounts in the
+demo realms is left alone.
 """
 
 from __future__ import annotations
@@ -27,21 +31,25 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from ingest.csv.upstream import COLUMNS as CSV_COLUMNS
-from ingest.csv.upstream import import_upstream_csv
-from ingest.landing import content_batch_id, land, landed_batches
+from ingest.csv.profiles import SHIPPED, UsageProfile, read_profile
+from ingest.csv.usage import import_usage, usage_batch_id
+from ingest.landing import landed_batches
+from ingest.netflow.decode import Flows, no_flows
 from jet.accounts import add_accounts, subscribe
 from jet.catalog import load_catalog_file
 from jet.config import PROJECT_ROOT, Settings
+from jet.demo_feed import feed_netflow, feed_radius
 from jet.realms import store_catalog
 from jet.store.db import session
 from jet.store.models import Account, IpAssignment, Subscription
-from schemas.raw import NETFLOW, RADIUS
+from schemas.raw import RADIUS
 
 CATALOGS = PROJECT_ROOT / "examples" / "catalogs"
 REALMS = ("acme", "skyfi")
 UPSTREAM_FILE = "upstream-2026-10.csv"
+UPSTREAM_PROFILE = SHIPPED / "wholesale.yaml"  # the partner's layout, as operators import it
 # Jet went live on 1 August: customers moved over then, new ones joined after.
 SUBSCRIPTIONS_FROM, SUBSCRIPTIONS_UNTIL = date(2026, 8, 1), date(2026, 10, 20)
 MOVED_OVER = 0.4  # share of accounts whose subscription starts on go-live day
@@ -180,23 +188,27 @@ def generate(
 
     progress("Generating RADIUS sessions")
     table = _radius(radius_rng, plan)
-    progress(f"Landing {table.num_rows:,} RADIUS records in daily batches")
-    _land_daily("radius", table, "event_time", settings.raw)
+    progress(f"Sending {table.num_rows:,} Accounting-Requests to `jet radius serve` on loopback")
+    feed_radius(table, settings)
 
     progress("Generating NetFlow records for business accounts")
-    table = _netflow(flow_rng, plan, first_day, last_day)
-    progress(f"Landing {table.num_rows:,} flows in daily batches")
-    _land_daily("netflow", table, "last_ts", settings.raw)
+    flows = _netflow(flow_rng, plan, first_day, last_day)
+    progress(
+        f"Exporting {len(flows):,} flows from four routers (NetFlow v5, v9 and IPFIX) "
+        "to the collector on loopback"
+    )
+    feed_netflow(flows, settings.raw)
 
     inbox = settings.root / "inbox"
     inbox.mkdir(parents=True, exist_ok=True)
-    csv_path = inbox / UPSTREAM_FILE
-    csv_path.write_bytes(_upstream_csv(csv_rng, plan))
-    result = import_upstream_csv(csv_path, settings.raw)
-    progress(f"Imported {result.rows:,} rows of the wholesale partner's {UPSTREAM_FILE}")
+    (inbox / UPSTREAM_FILE).write_bytes(
+        _upstream_csv(csv_rng, plan, read_profile(UPSTREAM_PROFILE))
+    )
 
     progress("Saving accounts, subscriptions and IP assignments")
-    _save(settings, plan)
+    with session(settings.db_url) as s:
+        _save(s, plan)
+        _import_upstream(settings, s, progress)
     summary = _summary(settings, reused=False)
     progress(f"Demo ready in {time.monotonic() - began:.1f} s")
     return summary
@@ -342,6 +354,11 @@ def _plan_sources(
     wholesale = rng.choice(homes, min(len(homes), max(2, round(accounts * 0.025))), replace=False)
     source[wholesale] = UPSTREAM_SRC
     plan.source = source
+    resold = set(wholesale.tolist())  # their plan says the partner's file meters them
+    plan.subs = [
+        (i, "home-wholesale" if i in resold else plan_id, start, end)
+        for i, plan_id, start, end in plan.subs
+    ]
 
     period_start, period_end = _seconds(first), _seconds(last + timedelta(days=1))
     begin = np.full(n, period_end, np.int64)  # no subscription: an empty window
@@ -380,35 +397,32 @@ def _seconds(day: date) -> int:
     return (day - EPOCH).days * DAY
 
 
-def _save(settings: Settings, plan: _Plan) -> None:
-    """Accounts, subscriptions and IP assignments in one transaction: all or nothing."""
-    with session(settings.db_url) as s:
-        for realm in REALMS:
-            add_accounts(
-                s,
-                realm,
-                [
-                    {
-                        "id": plan.ids[i],
-                        "name": plan.names[i],
-                        "parent": plan.parents[i],
-                        "email": plan.emails[i],
-                    }
-                    for i in range(len(plan.ids))
-                    if plan.realm[i] == realm
-                ],
-            )
-        for i, plan_id, start, end in plan.subs:
-            subscribe(s, plan.ids[i], plan_id, start, end)
-        s.add_all(
-            IpAssignment(
-                account_id=plan.ids[i],
-                network=f"{_dotted(lo)}/{33 - (hi - lo + 1).bit_length()}",  # 1 -> /32, 8 -> /29
-                first_ip=lo,
-                last_ip=hi,
-            )
-            for i, lo, hi in plan.assignments
+def _save(s: Session, plan: _Plan) -> None:
+    """Accounts, subscriptions and IP assignments, in the caller's transaction."""
+    for realm in REALMS:
+        add_accounts(
+            s,
+            realm,
+            [
+                {
+                    "id": plan.ids[i],
+                    "name": plan.names[i],
+                    "parent": plan.parents[i],
+                    "email": plan.emails[i],
+                }
+                for i in range(len(plan.ids))
+                if plan.realm[i] == realm
+            ],
         )
+    for i, plan_id, start, end in plan.subs:
+        subscribe(s, plan.ids[i], plan_id, start, end)
+    s.add_all(
+        IpAssignment(
+            account_id=plan.ids[i],
+            network=f"{_dotted(lo)}/{33 - (hi - lo + 1).bit_length()}",  # 1 -> /32, 8 -> /29
+        )
+        for i, lo, hi in plan.assignments
+    )
 
 
 # --- RADIUS --------------------------------------------------------------------------------
@@ -542,13 +556,13 @@ def _radius(rng: np.random.Generator, plan: _Plan) -> pa.Table:
 # --- NetFlow -------------------------------------------------------------------------------
 
 
-def _netflow(rng: np.random.Generator, plan: _Plan, first: date, last: date) -> pa.Table:
+def _netflow(rng: np.random.Generator, plan: _Plan, first: date, last: date) -> Flows:
     """Flows to (download) and from (upload) business users' static addresses during office
     hours in Australia, plus ~1% to addresses nobody owns."""
     begin, end = plan.window
     assigned = [(i, lo, hi) for i, lo, hi in plan.assignments if end[i] > begin[i]]
     if not assigned:
-        return NETFLOW.empty_table()
+        return no_flows()
     acc = np.array([a[0] for a in assigned])
     lo = np.array([a[1] for a in assigned], np.int64)
     width = np.array([a[2] - a[1] + 1 for a in assigned], np.int64)
@@ -604,34 +618,38 @@ def _netflow(rng: np.random.Generator, plan: _Plan, first: date, last: date) -> 
     packets = np.maximum(1, nbytes // packet_size.astype(np.uint64))
 
     order = np.argsort(last_ts, kind="stable")
-    ts = pa.timestamp("us", tz="UTC")
-    return pa.table(
-        {
-            "exporter_ip": (NAS_NET + exporter_ip[order]).astype(np.uint32),
-            "first_ts": pa.array((last_ts - length)[order] * US, ts),
-            "last_ts": pa.array(last_ts[order] * US, ts),
-            "src_addr": np.where(download, remote, local)[order].astype(np.uint32),
-            "dst_addr": np.where(download, local, remote)[order].astype(np.uint32),
-            "src_port": np.where(download, service, ephemeral)[order].astype(np.uint16),
-            "dst_port": np.where(download, ephemeral, service)[order].astype(np.uint16),
-            "protocol": protocol[order].astype(np.uint8),
-            "packets": packets[order],
-            "bytes": nbytes[order],
-            "sampling_interval": np.ones(total, np.uint32),
-        },
-        schema=NETFLOW,
+    return Flows(
+        first_ms=(last_ts - length)[order] * 1000,
+        last_ms=last_ts[order] * 1000,
+        src_addr=_mapped(np.where(download, remote, local)[order]),
+        dst_addr=_mapped(np.where(download, local, remote)[order]),
+        src_port=np.where(download, service, ephemeral)[order].astype(np.uint16),
+        dst_port=np.where(download, ephemeral, service)[order].astype(np.uint16),
+        protocol=protocol[order].astype(np.uint8),
+        packets=packets[order],
+        bytes=nbytes[order],
+        sampling_interval=np.ones(total, np.uint32),
+        exporter=(exporter_ip[order] - 250).astype(np.int32),  # one of four routers
     )
+
+
+def _mapped(addresses: np.ndarray) -> np.ndarray:
+    """IPv4 addresses as integers to (n, 16) IPv4-mapped IPv6 bytes."""
+    out = np.zeros((addresses.size, 16), dtype=np.uint8)
+    out[:, 10:12] = 0xFF
+    out[:, 12:] = addresses.astype(">u4").view(np.uint8).reshape(-1, 4)
+    return out
 
 
 # --- upstream CSV --------------------------------------------------------------------------
 
 
-def _upstream_csv(rng: np.random.Generator, plan: _Plan) -> bytes:
-    """The wholesale partner's file: a few records a day per account over the whole period
-    (it is named for the month it was delivered in)."""
+def _upstream_csv(rng: np.random.Generator, plan: _Plan, profile: UsageProfile) -> bytes:
+    """The wholesale partner's file, in the columns of its profile: a few records a day
+    per account over the whole period (it is named for the month it was delivered in)."""
     begin, end = plan.window
     acc = np.flatnonzero((plan.source == UPSTREAM_SRC) & (end > begin))
-    header = (",".join(CSV_COLUMNS) + "\n").encode()
+    header = (",".join(map(str, profile.columns().values())) + "\n").encode()
     if acc.size == 0:
         return header
     first_day = begin.min() // DAY * DAY
@@ -664,21 +682,25 @@ def _upstream_csv(rng: np.random.Generator, plan: _Plan) -> bytes:
     return out.getvalue()
 
 
+def _import_upstream(settings: Settings, s: Session, progress: Callable[[str], None]) -> None:
+    """Import the partner's file from the inbox, the way an operator would; `s` holds the
+    accounts, not yet committed."""
+    path = settings.root / "inbox" / UPSTREAM_FILE
+    s.flush()
+    result = import_usage(
+        path,
+        read_profile(UPSTREAM_PROFILE),
+        raw_root=settings.raw,
+        quarantine_dir=settings.quarantine,
+        session=s,
+    )
+    done = "Imported" if result.landed_at is None else "Already imported"
+    progress(f"{done} {result.landed:,} rows of the wholesale partner's {UPSTREAM_FILE}")
+    if result.rejected:  # the demo writes good rows only: this is a bug
+        progress(f"{len(result.rejected)} rows were quarantined in {result.quarantine}")
+
+
 # --- landing and the summary ---------------------------------------------------------------
-
-
-def _land_daily(source: str, table: pa.Table, ts_column: str, raw_root: Path) -> int:
-    """Land `table` (sorted by `ts_column`) as one batch per UTC day, named for the day."""
-    micros = table.column(ts_column).cast(pa.int64()).to_numpy()
-    days = micros // (DAY * US)
-    bounds = np.flatnonzero(np.diff(days, prepend=days[:1] - 1))
-    ends = np.append(bounds[1:], days.size)
-    rows = 0
-    for lo, hi in zip(bounds, ends, strict=True):
-        day = EPOCH + timedelta(days=int(days[lo]))
-        result = land(source, table.slice(lo, hi - lo), f"demo-{source}-{day}", raw_root)
-        rows += result.rows
-    return rows
 
 
 def _landed_rows(raw_root: Path, source: str, batches: set[str]) -> int:
@@ -711,11 +733,15 @@ def _summary(settings: Settings, *, reused: bool) -> dict:
         )
     raw = settings.raw
     rows = {}
-    for source in ("radius", "netflow"):
-        demo = {b for b in landed_batches(source, raw) if b.startswith(f"demo-{source}-")}
-        rows[source] = _landed_rows(raw, source, demo)
+    rows["radius"] = _landed_rows(raw, "radius", landed_batches("radius", raw))
+    demo_days = {b for b in landed_batches("netflow", raw) if b.startswith("demo-netflow-")}
+    rows["netflow"] = _landed_rows(raw, "netflow", demo_days)
     csv_path = settings.root / "inbox" / UPSTREAM_FILE
-    csv_batch = {content_batch_id("csv-", csv_path.read_bytes())} if csv_path.exists() else set()
+    csv_batch = (
+        {usage_batch_id(csv_path.read_bytes(), read_profile(UPSTREAM_PROFILE))}
+        if csv_path.exists()
+        else set()
+    )
     rows["upstream_csv"] = _landed_rows(raw, "upstream_csv", csv_batch)
     return {
         "accounts": {realm: per_realm.get(realm, 0) for realm in REALMS},

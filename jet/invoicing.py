@@ -19,6 +19,8 @@ from sqlalchemy.orm import selectinload
 
 from jet.config import Settings
 from jet.money import round_money
+from jet.quality.gate import Gate
+from jet.quality.results import Finding
 from jet.store.db import session
 from jet.store.models import Account, Event, Invoice, InvoiceLine, Realm
 from jet.warehouse import marts
@@ -31,6 +33,10 @@ class IssueSummary:
     already_issued: int = 0
     totals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # (bill date, realm) -> the failed blocking checks that held its invoices
+    held: dict[tuple[date, str], list[Finding]] = field(default_factory=dict)
+    # (bill date, realm) -> the earlier held bill date its accounts' invoices wait for
+    behind: dict[tuple[date, str], date] = field(default_factory=dict)
 
 
 def invoice_number(realm: Realm, bill_date: date, sequence: int) -> str:
@@ -47,6 +53,14 @@ _DRAFTS = """
     from fct_invoice_drafts where bill_date between ? and ?
     order by bill_date, realm_id, billing_account_id
 """
+# Each account's oldest draft before a range: if the gate holds it, the account's later
+# invoices wait, so that they go out in order (issuing a later one would move the held
+# lines onto the next invoice).
+_PENDING_BEFORE = """
+    select billing_account_id, realm_id, min(bill_date)
+    from fct_invoice_drafts where bill_date < ?
+    group by all
+"""
 _LINES = """
     select billing_account_id, bill_date, line_key, account_id, subscription_id, product_id,
            kind, description, period_start, period_end, quantity, amount, taxable
@@ -56,9 +70,12 @@ _LINES = """
 
 
 def issue_invoices(settings: Settings, first: date, last: date) -> IssueSummary:
-    """Issue every draft invoice with a bill date in [first, last], oldest first."""
+    """Issue every draft invoice with a bill date in [first, last], oldest first, but those
+    the data quality gate holds (`summary.held`: their data failed a blocking check) and
+    the later ones of their accounts (`summary.behind`)."""
     con = marts(settings)
     drafts = con.execute(_DRAFTS, [first, last]).fetchall()
+    pending = con.execute(_PENDING_BEFORE, [first]).fetchall()
     lines: dict[tuple, list[tuple]] = defaultdict(list)
     for row in con.execute(_LINES, [first, last]).fetchall():
         lines[(row[0], row[1])].append(row[2:])
@@ -82,7 +99,17 @@ def issue_invoices(settings: Settings, first: date, last: date) -> IssueSummary:
             )
         )
         realms = {r.id: r for r in s.scalars(select(Realm).with_for_update())}
+        gate = Gate(s, min([first, *(day for *_, day in pending)]), last)
+        waiting = {acct: day for acct, realm, day in pending if gate.holding(realm, day)}
         for account, bill, realm_id, currency, places, subtotal, tax, total, count in drafts:
+            if account in waiting:
+                summary.behind.setdefault((bill, realm_id), waiting[account])
+                continue
+            holding = gate.holding(realm_id, bill)
+            if holding:
+                summary.held[(bill, realm_id)] = holding
+                waiting[account] = bill
+                continue
             draft_lines = lines[(account, bill)]
             if (account, bill) in taken or any(line[0] in used_keys for line in draft_lines):
                 summary.already_issued += 1

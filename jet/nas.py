@@ -1,7 +1,8 @@
 """NAS clients: the routers, BRAS and hotspot controllers allowed to send RADIUS to Jet.
 
 A NAS is known by the source address of its packets, which it signs with a secret shared
-with Jet; its realm says whose customers it serves."""
+with Jet; its realm says whose customers it serves. Jet sends it Disconnect and CoA
+requests on its CoA port (3799 unless told otherwise), signed with the same secret."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from jet.store.db import session
 from jet.store.models import NasClient, Realm
 
 MAX_SECRET = 128
+COA_PORT = 3799  # RFC 5176 section 3
 
 
 class NasError(ValueError):
@@ -33,10 +35,18 @@ def parse_address(text: str) -> str:
 
 
 def add_nas_client(
-    session: Session, address: str, secret: str, realm_id: str, name: str | None = None
+    session: Session,
+    address: str,
+    secret: str,
+    realm_id: str,
+    name: str | None = None,
+    coa_port: int = COA_PORT,
 ) -> NasClient:
-    """Allow RADIUS from `address`, signed with `secret`, for the realm `realm_id`."""
+    """Allow RADIUS from `address`, signed with `secret`, for the realm `realm_id`; send
+    it Disconnect and CoA requests on `coa_port`."""
     address = parse_address(address)
+    if not 1 <= coa_port <= 65535:
+        raise NasError(f"the CoA port {coa_port} is not a UDP port: give one from 1 to 65535")
     if not secret:
         raise NasError("the secret is empty: give the one configured on the NAS")
     if len(secret.encode()) > MAX_SECRET:
@@ -59,6 +69,7 @@ def add_nas_client(
         realm_id=realm_id,
         name=name,
         created_at=datetime.now(UTC),
+        coa_port=coa_port,
     )
     session.add(client)
     session.flush()

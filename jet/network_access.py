@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from jet.catalog import RADIUS_INTEGER_MAX, RadiusAttributes, parse_catalog, rate_limit_bps
+from jet.remote_realms import HomeServer, home_servers
 from jet.store.db import session
 from jet.store.models import Account, CatalogVersion, NasClient, Subscription
 
@@ -72,11 +73,28 @@ class Login:
 
 @dataclass(frozen=True)
 class AccessView:
-    """Everything a login is decided on: accounts by id, and NAS addresses' realms."""
+    """Everything a login is decided on: accounts by id, NAS addresses' realms, and the
+    home servers of the realms whose logins another RADIUS server decides."""
 
     logins: Mapping[str, Login] = field(default_factory=dict)
     nas_realms: Mapping[str, str] = field(default_factory=dict)
+    remote_realms: Mapping[str, HomeServer] = field(default_factory=dict)
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def home_server(self, nas: str, user_name: str) -> HomeServer | None:
+        """The home server that decides `user_name` at the NAS `nas`, if its realm is remote."""
+        if not self.remote_realms:
+            return None
+        return self.remote_realms.get(split_user_name(self, nas, user_name)[1] or "")
+
+
+def split_user_name(view: AccessView, nas: str, user_name: str) -> tuple[str, str | None]:
+    """(account, realm) of a User-Name, `account@realm` or `account` at the NAS `nas`,
+    whose realm is then meant; the realm in lower case, None for an unknown NAS."""
+    account_id, at, realm = user_name.rpartition("@")
+    if not at:
+        return user_name, view.nas_realms.get(nas)
+    return account_id, realm.lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +122,9 @@ def decide(
     Reply-Message saying so. Otherwise it is accepted with its plan's reply attributes
     and its static address. `password_ok` is called exactly once, whatever the outcome.
     """
-    account_id, at, realm = user_name.rpartition("@")
-    if not at:
-        account_id, realm = user_name, view.nas_realms.get(nas)
+    account_id, realm = split_user_name(view, nas, user_name)
     login = view.logins.get(account_id)
-    wrong_realm = realm is not None and login is not None and login.realm_id != realm.lower()
+    wrong_realm = realm is not None and login is not None and login.realm_id != realm
     if login is None or login.password is None or wrong_realm:
         password_ok(_NOT_A_PASSWORD)
         return _reject("unknown_user", LOGIN_INCORRECT)
@@ -158,7 +174,7 @@ def reply_attributes(radius: RadiusAttributes | None) -> Reply:
 def load_view(db_url: str) -> AccessView:
     """Read what authentication needs from the store, in one transaction: the accounts
     that have a RADIUS password (no other can log in), their subscriptions, the NAS
-    clients' realms.
+    clients' realms, the remote realms' home servers.
 
     A subscription's plan is read from the catalog version in effect on its start date
     (the first version, if it starts earlier), as it is priced: a customer keeps what
@@ -217,7 +233,8 @@ def load_view(db_url: str) -> AccessView:
             for row in s.execute(accounts)
         }
         nas_realms = dict(s.execute(select(NasClient.address, NasClient.realm_id)).all())
-    return AccessView(logins, nas_realms)
+        remote_realms = home_servers(s)
+    return AccessView(logins, nas_realms, remote_realms)
 
 
 @dataclass(slots=True)

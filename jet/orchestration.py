@@ -77,7 +77,11 @@ def run_job(settings: Settings, job_name: str, first: date, last: date) -> Path:
 
 
 def _innermost(error) -> str:
-    """The message of the error at the bottom of Dagster's chain: the one that says why."""
+    """The message of the error at the bottom of Dagster's chain: the one that says why.
+    A `Failure` is raised to be read by people, so its class name is left off."""
     while error.cause is not None:
         error = error.cause
-    return error.message.strip()
+    message = error.message.strip()
+    if error.cls_name == "Failure":
+        message = message.split(": ", 1)[-1]
+    return message

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jet.catalog import Catalog, CatalogError
+from jet.catalog import Catalog, CatalogError, parse_catalog
 from jet.money import minor_units
 from jet.store.models import CatalogVersion, Realm
 
@@ -56,3 +56,17 @@ def store_catalog(session: Session, catalog: Catalog, source: str) -> tuple[Cata
     session.add(version)
     session.flush()
     return version, True
+
+
+def catalog_on(session: Session, realm_id: str, day: date) -> Catalog | None:
+    """The realm's catalog in effect on `day`: the latest version from that day or before,
+    else its first (as subscriptions are priced); None if the realm has no catalog."""
+    in_effect = select(CatalogVersion).where(CatalogVersion.realm_id == realm_id)
+    version = session.scalar(
+        in_effect.where(CatalogVersion.effective_from <= day)
+        .order_by(CatalogVersion.effective_from.desc())
+        .limit(1)
+    ) or session.scalar(in_effect.order_by(CatalogVersion.effective_from).limit(1))
+    if version is None:
+        return None
+    return parse_catalog(version.document, f"catalog {realm_id} from {version.effective_from}")

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jet.addresses import network_range
 from jet.catalog import UNIT_DIVISORS, Catalog, Tier, parse_catalog
 from jet.store import models as m
 from schemas.ops import OPS_TABLES
@@ -67,6 +68,7 @@ def catalog_rows(catalog: Catalog) -> dict[str, list[dict]]:
                     "effective_from": since,
                     "plan_id": plan.id,
                     "product_id": product_id,
+                    "usage_source": plan.usage_source,
                 }
             )
     return {"products": products, "product_tiers": tiers, "plan_products": plan_products}
@@ -127,15 +129,9 @@ def _rows(session: Session) -> dict[str, list[dict]]:
             }
         )
     rows["ip_assignments"] = [
-        {"account_id": a, "network": n, "first_ip": int(f), "last_ip": int(la)}
-        for a, n, f, la in session.execute(
-            select(
-                m.IpAssignment.account_id,
-                m.IpAssignment.network,
-                m.IpAssignment.first_ip,
-                m.IpAssignment.last_ip,
-            )
-        )
+        dict(zip(("first_ip", "last_ip", "prefix_length"), network_range(n), strict=True))
+        | {"account_id": a, "network": n}
+        for a, n in session.execute(select(m.IpAssignment.account_id, m.IpAssignment.network))
     ]
     numbers = dict(session.execute(select(m.Invoice.id, m.Invoice.number)).all())
     for inv in session.scalars(select(m.Invoice)):

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from jet.config import PROJECT_ROOT, Settings
+
+if TYPE_CHECKING:
+    from dbt.cli.main import dbtRunnerResult
 
 DBT_DIR = PROJECT_ROOT / "dbt_project"
 
@@ -17,32 +21,59 @@ class WarehouseError(RuntimeError):
     pass
 
 
+def dbt_target(settings: Settings) -> Path:
+    """Where Jet's dbt runs write their artifacts (manifest, run results, sources.json)."""
+    return settings.root / "dbt" / "target"
+
+
 def dbt_args(settings: Settings, command: str, as_of: str | None = None) -> list[str]:
     """The dbt command line Jet uses everywhere: project, profiles and target under JET_HOME."""
     args = [
-        command,
+        *command.split(),
         "--project-dir",
         str(DBT_DIR),
         "--profiles-dir",
         str(DBT_DIR),
         "--target-path",
-        str(settings.root / "dbt" / "target"),
+        str(dbt_target(settings)),
     ]
     if as_of:
         args += ["--vars", json.dumps({"as_of": as_of})]
     return args
 
 
-def run_dbt(
-    settings: Settings, command: str = "build", as_of: str | None = None, quiet: bool = True
-) -> None:
-    """Run dbt in this process (no interpreter start-up per run); raise with dbt's reason."""
+def invoke_dbt(
+    settings: Settings, command: str, as_of: str | None = None, quiet: bool = True
+) -> dbtRunnerResult:
+    """Run dbt in this process (no interpreter start-up per run) and return dbt's result:
+    for commands whose failures are findings (`source freshness`), not errors."""
     from dbt.cli.main import dbtRunner
 
     settings.export()
     os.environ.setdefault("DBT_LOG_PATH", str(settings.root / "dbt" / "logs"))
     flags = ["--quiet"] if quiet else []
-    result = dbtRunner().invoke([*flags, *dbt_args(settings, command, as_of)])
+    try:
+        return dbtRunner().invoke([*flags, *dbt_args(settings, command, as_of)])
+    finally:
+        _release_warehouse()
+
+
+def _release_warehouse() -> None:
+    """Close the DuckDB that dbt-duckdb keeps open for the life of the process (in a class
+    attribute; it has no public way to close it), so that the next run, here or in
+    Dagster's dbt subprocess, can lock the warehouse file."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    env, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+    if env is not None:
+        env.close()
+
+
+def run_dbt(
+    settings: Settings, command: str = "build", as_of: str | None = None, quiet: bool = True
+) -> None:
+    """Run dbt in this process; raise with dbt's reason."""
+    result = invoke_dbt(settings, command, as_of, quiet)
     if not result.success:
         failed = []
         for r in getattr(result.result, "results", None) or []:

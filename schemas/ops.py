@@ -72,6 +72,7 @@ OPS_TABLES: dict[str, pa.Schema] = {
             ("effective_from", pa.date32()),
             ("plan_id", pa.string()),
             ("product_id", pa.string()),
+            ("usage_source", pa.string()),  # the one source metering it; null: every one
         ]
     ),
     "line_items": pa.schema(
@@ -87,9 +88,10 @@ OPS_TABLES: dict[str, pa.Schema] = {
     "ip_assignments": pa.schema(
         [
             ("account_id", pa.string()),
-            ("network", pa.string()),
-            ("first_ip", pa.uint32()),
-            ("last_ip", pa.uint32()),
+            ("network", pa.string()),  # as entered: 192.0.2.0/29, 2001:db8::/48
+            ("first_ip", pa.binary(16)),  # its first and last address, IPv6 in network
+            ("last_ip", pa.binary(16)),  # order (IPv4 mapped), so ranges compare as bytes
+            ("prefix_length", pa.uint8()),  # in IPv6 terms: the longest prefix wins
         ]
     ),
     "invoices": pa.schema(

@@ -43,17 +43,17 @@ RADIUS = pa.schema(
 
 NETFLOW = pa.schema(
     [
-        ("exporter_ip", pa.uint32()),
+        ("exporter", pa.string()),  # the exporter's address, as text
         ("first_ts", TS),
         ("last_ts", TS),
-        ("src_addr", pa.uint32()),
-        ("dst_addr", pa.uint32()),
+        ("src_addr", pa.binary(16)),  # IPv6 in network order; IPv4 as ::ffff:a.b.c.d
+        ("dst_addr", pa.binary(16)),
         ("src_port", pa.uint16()),
         ("dst_port", pa.uint16()),
         ("protocol", pa.uint8()),
-        ("packets", pa.uint64()),
+        ("packets", pa.uint64()),  # as exported: a sampled exporter's 1 in N
         ("bytes", pa.uint64()),
-        ("sampling_interval", pa.uint32()),
+        ("sampling_interval", pa.uint32()),  # N; 1 when unsampled
     ]
 )
 

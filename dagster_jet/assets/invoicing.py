@@ -1,10 +1,11 @@
 from datetime import date
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, asset
 
 from dagster_jet.partitions import bill_dates, single_run
 from dagster_jet.resources import JetResource
 from jet.invoicing import issue_invoices, render_pdfs
+from jet.quality.report import refusal
 
 
 @asset(
@@ -16,10 +17,17 @@ from jet.invoicing import issue_invoices, render_pdfs
 )
 def issued_invoices(context: AssetExecutionContext, jet: JetResource) -> MaterializeResult:
     """Draft invoices of the run's bill dates, issued: numbered, immutable, in the store.
-    Running a bill date again issues nothing new."""
+    Running a bill date again issues nothing new. Invoices whose data failed a blocking
+    check are held: the others are issued, then the step fails saying why."""
     first, last = (date.fromisoformat(k) for k in context.partition_key_range)
-    summary = issue_invoices(jet.settings(), first, last)
+    settings = jet.settings()
+    summary = issue_invoices(settings, first, last)
     context.log.info(f"issued {summary.issued}, already issued {summary.already_issued}")
+    if summary.held or summary.behind:
+        raise Failure(
+            description=refusal(summary.held, summary.behind, settings.quality_docs),
+            metadata={"issued": summary.issued, "held": len(summary.held) + len(summary.behind)},
+        )
     return MaterializeResult(
         metadata={
             "issued": summary.issued,

@@ -10,19 +10,18 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_jet.partitions import bill_dates, single_run
 from dagster_jet.resources import JetResource, dbt_manifest
 
-# Staging models read the lake through macros, not dbt sources: this names the asset
-# each staging prefix reads, so lineage stays whole.
-STAGING_READS = {
-    "stg_ops__": "ops_snapshot",
-    "stg_radius__": "raw_radius",
-    "stg_netflow__": "raw_netflow",
-    "stg_upstream__": "raw_upstream_csv",
-}
+# The ops staging models read the snapshot through a macro, not a dbt source: this names
+# the asset they read, so lineage stays whole.
+STAGING_READS = {"stg_ops__": "ops_snapshot"}
 
 
 class JetTranslator(DagsterDbtTranslator):
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
+        source = manifest["sources"].get(unique_id)
+        if source is not None:  # dbt source raw.radius is the asset raw_radius
+            key = AssetKey(f"{source['source_name']}_{source['name']}")
+            return spec.replace_attributes(key=key)
         node = manifest["nodes"].get(unique_id) or {}
         folder = (
             (node.get("fqn") or ["", "dbt"])[1] if node.get("resource_type") == "model" else "dbt"

@@ -24,6 +24,7 @@ from ingest.radius.packets import HEADER, MAX_LENGTH, MESSAGE_AUTHENTICATOR, PRO
 ACCESS_REQUEST = 1
 ACCESS_ACCEPT = 2
 ACCESS_REJECT = 3
+ACCESS_CHALLENGE = 11
 
 USER_NAME = 1
 USER_PASSWORD = 2
@@ -119,6 +120,20 @@ def pap_password(hidden: bytes, authenticator: bytes, secret: bytes) -> bytes:
     return bytes(clear).rstrip(b"\0")
 
 
+def hide_password(clear: bytes, authenticator: bytes, secret: bytes) -> bytes:
+    """The User-Password of `clear` as sent (RFC 2865 section 5.2): padded with NULs to a
+    multiple of 16 octets, then hidden as `pap_password` reveals it."""
+    padded = clear.ljust(max(16, -(-len(clear) // 16) * 16), b"\0")
+    hidden = bytearray()
+    previous = authenticator
+    for start in range(0, len(padded), 16):
+        key = hashlib.md5(secret + previous).digest()
+        block = int.from_bytes(padded[start : start + 16], "big") ^ int.from_bytes(key, "big")
+        previous = block.to_bytes(16, "big")
+        hidden += previous
+    return bytes(hidden)
+
+
 def chap_matches(chap_password: bytes, challenge: bytes, password: bytes) -> bool:
     """Whether the CHAP response is MD5(CHAP Identifier + password + challenge) (RFC 1994
     section 4.1, RFC 2865 section 5.3), compared in constant time."""
@@ -138,15 +153,21 @@ def access_reply(
     attributes: Iterable[tuple[str, Any]],
     proxy_state: bytes = b"",
 ) -> bytes:
-    """The Access-Accept or Access-Reject (`code`) to the framed request `packet`.
-
-    `attributes` are (name, value) pairs of Jet's dictionary, vendor attributes too. The
-    reply starts with a Message-Authenticator, which RFC 3579 section 3.2 computes with
-    the Request Authenticator in place of the Response Authenticator, and which a NAS
-    uses to tell a forged reply (BlastRADIUS, CVE-2024-3596); it ends with the request's
-    Proxy-State. The Response Authenticator is MD5(Code + Identifier + Length + Request
-    Authenticator + Attributes + Secret)."""
+    """The Access-Accept or Access-Reject (`code`) to the framed request `packet`:
+    `attributes` are (name, value) pairs of Jet's dictionary, vendor attributes too,
+    followed by the request's Proxy-State; signed by `sign_reply`."""
     body = b"".join(encode_attribute(name, value) for name, value in attributes) + proxy_state
+    return sign_reply(packet, secret, code, body)
+
+
+def sign_reply(packet: bytes, secret: bytes, code: int, body: bytes) -> bytes:
+    """The reply `code` to the framed request `packet`, carrying the encoded attributes
+    `body`.
+
+    The reply starts with a Message-Authenticator, which RFC 3579 section 3.2 computes with
+    the Request Authenticator in place of the Response Authenticator, and which a NAS
+    uses to tell a forged reply (BlastRADIUS, CVE-2024-3596). The Response Authenticator
+    is MD5(Code + Identifier + Length + Request Authenticator + Attributes + Secret)."""
     length = HEADER + 18 + len(body)
     if length > MAX_LENGTH:
         raise ValueError(f"a reply of {length} octets is longer than RADIUS allows")

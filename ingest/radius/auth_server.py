@@ -1,4 +1,6 @@
 """The RADIUS authentication server: Access-Request in, Access-Accept or Access-Reject out.
+A login of a remote realm is decided by the realm's home server instead, through the proxy
+(`ingest.radius.proxy`), which answers the NAS when the home server has answered.
 
 It runs in the accounting server's process and event loop (`ingest.radius.server.serve`)
 and answers every request at once from an in-memory view of the store
@@ -34,7 +36,8 @@ from ingest.radius.access import (
     read_access_request,
     verify_message_authenticator,
 )
-from ingest.radius.packets import Drop, check_framing
+from ingest.radius.packets import STATUS_SERVER, Drop, check_framing, status_reply
+from ingest.radius.proxy import Proxy
 from jet.network_access import LOGIN_INCORRECT, AccessView, Decision, decide
 
 log = logging.getLogger("jet.radius")
@@ -47,6 +50,8 @@ class AuthCounters:
     received: int = 0
     accepted: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
+    proxied: int = 0  # handed to the proxy: see its counters
+    status_server: int = 0  # Status-Server requests answered (RFC 5997)
     dropped: Counter[str] = field(default_factory=Counter)
     reloads: int = 0
     reload_failures: int = 0
@@ -56,6 +61,8 @@ class AuthCounters:
             f"received={self.received}",
             f"accepted={self.accepted}",
             f"rejected={sum(self.rejected.values())}",
+            f"proxied={self.proxied}",
+            f"status_server={self.status_server}",
             f"dropped={sum(self.dropped.values())}",
             f"reloads={self.reloads}",
             f"reload_failures={self.reload_failures}",
@@ -93,6 +100,7 @@ class AuthServer(asyncio.DatagramProtocol):
         self.view = view if view is not None else AccessView()
         self.today = today
         self.counters = AuthCounters()
+        self.proxy = Proxy()
         self._transport: asyncio.DatagramTransport | None = None
         self._logged: set[tuple[str, str]] = set()  # (reason, source or user) this interval
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="radius-auth-view")
@@ -114,20 +122,34 @@ class AuthServer(asyncio.DatagramProtocol):
             log.exception("could not answer an Access-Request from %s:%d", *addr)
             self._drop(Drop("internal_error"), addr)
             return
+        if reply is not None:
+            self._send(reply, addr)
+
+    def _send(self, reply: bytes, addr: tuple[str, int]) -> None:
         if self._transport is not None and not self._transport.is_closing():
             self._transport.sendto(reply, addr)
 
-    def _answer(self, data: bytes, addr: tuple[str, int]) -> bytes:
-        """The reply to a datagram from `addr`, or a Drop: PAP or CHAP against the view."""
+    def _answer(self, data: bytes, addr: tuple[str, int]) -> bytes | None:
+        """The reply to a datagram from `addr`, or a Drop: PAP or CHAP against the view;
+        None if the proxy answers it later."""
         secret = self.clients.get(addr[0])
         if secret is None:
             raise Drop("unknown_client", "not a NAS client: add it with `jet nas add`")
+        if data[:1] == bytes((STATUS_SERVER,)):  # RFC 5997: Access-Accept says it is up
+            reply = status_reply(data, secret, ACCESS_ACCEPT)
+            self.counters.status_server += 1
+            return reply
         packet, message_authenticator = check_framing(data, ACCESS_REQUEST)
         if message_authenticator is not None:
             verify_message_authenticator(packet, secret, message_authenticator)
         elif self.require_message_authenticator:
             raise Drop("no_message_authenticator", "required, and the request has none")
         request = read_access_request(packet)
+        home = self.view.home_server(addr[0], request.user_name)
+        if home is not None:
+            self.proxy.forward_access(packet, request, secret, home, addr, self._send)
+            self.counters.proxied += 1
+            return None
         if request.user_password is not None:
             clear = pap_password(request.user_password, packet[4:20], secret)
 
@@ -207,8 +229,10 @@ class AuthServer(asyncio.DatagramProtocol):
             await asyncio.sleep(every)
             log.info("auth stats: %s", self.counters.summary())
             self._logged.clear()
+            self.proxy.log_stats()
 
     def close(self) -> None:
+        self.proxy.close()
         if self._transport is not None:
             self._transport.close()
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,9 +1,11 @@
-"""RADIUS accounting on the wire: framing, authenticators and the Accounting-Response.
+"""RADIUS on the wire: framing, authenticators, the Accounting-Response and the answer
+to a Status-Server.
 
 Pure functions over bytes (RFC 2865 section 3, RFC 2866 section 3, RFC 2869 section
-5.14), so every way a packet can be refused is testable without a socket. Anything
-refused raises :class:`Drop`, whose reason is the counter the server counts it under.
-Framing is shared with authentication (`ingest.radius.access`).
+5.14, RFC 5997), so every way a packet can be refused is testable without a socket.
+Anything refused raises :class:`Drop`, whose reason is the counter the server counts it
+under. Framing is shared with authentication (`ingest.radius.access`); accounting frames
+and reads its requests in one pass (`ingest.radius.accounting.read_accounting`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+ACCESS_ACCEPT = 2
 ACCOUNTING_REQUEST = 4
 ACCOUNTING_RESPONSE = 5
+STATUS_SERVER = 12
 HEADER = 20
 MAX_LENGTH = 4096  # RFC 2865 section 3
 PROXY_STATE = 33
@@ -76,17 +80,51 @@ def verify_request(packet: bytes, secret: bytes, message_authenticator: int | No
             raise Drop("bad_message_authenticator", "wrong secret, or altered on the way")
 
 
-def accounting_response(packet: bytes, secret: bytes) -> bytes:
+def accounting_response(packet: bytes, secret: bytes, proxy_state: bytes | None = None) -> bytes:
     """The Accounting-Response to a checked request: its Identifier, its Proxy-State
-    attributes in order (RFC 2866 section 4.2) and the Response Authenticator."""
-    proxy_state = bytearray()
+    attributes in order (RFC 2866 section 4.2; found in `packet` unless given) and the
+    Response Authenticator."""
+    if proxy_state is None:
+        proxy_state = _proxy_state(packet)
+    length = (HEADER + len(proxy_state)).to_bytes(2, "big")
+    header = bytes((ACCOUNTING_RESPONSE, packet[1])) + length
+    authenticator = hashlib.md5(header + packet[4:HEADER] + proxy_state + secret).digest()
+    return header + authenticator + proxy_state
+
+
+def status_reply(data: bytes, secret: bytes, code: int) -> bytes:
+    """The answer to the Status-Server in `data` (RFC 5997): `code` is Accounting-Response
+    on the accounting port, Access-Accept on the authentication port.
+
+    A Status-Server must carry a Message-Authenticator, HMAC-MD5 of the packet as sent
+    with its value zeroed (RFC 5997 section 3); one without, or with a wrong one, is a
+    Drop. The answer carries the request's Proxy-State and a Message-Authenticator,
+    computed with the Request Authenticator in place of the Response Authenticator as
+    FreeRADIUS checks it, and is signed like any response."""
+    packet, offset = check_framing(data, STATUS_SERVER)
+    if offset is None:
+        raise Drop("no_message_authenticator", "a Status-Server must carry one (RFC 5997)")
+    value = offset + 2
+    expected = hmac.new(secret, packet[:value] + _ZERO + packet[value + 16 :], "md5").digest()
+    if not hmac.compare_digest(expected, packet[value : value + 16]):
+        raise Drop("bad_message_authenticator", "wrong secret, or altered on the way")
+    body = _proxy_state(packet)
+    header = bytes((code, packet[1])) + (HEADER + 18 + len(body)).to_bytes(2, "big")
+    request_authenticator = packet[4:HEADER]
+    unsigned = bytes((MESSAGE_AUTHENTICATOR, 18)) + _ZERO + body
+    signature = hmac.new(secret, header + request_authenticator + unsigned, "md5").digest()
+    signed = bytes((MESSAGE_AUTHENTICATOR, 18)) + signature + body
+    authenticator = hashlib.md5(header + request_authenticator + signed + secret).digest()
+    return header + authenticator + signed
+
+
+def _proxy_state(packet: bytes) -> bytes:
+    """The Proxy-State attributes of a framed packet, whole and in order."""
+    found = b""
     pos = HEADER
     while pos < len(packet):
         size = packet[pos + 1]
         if packet[pos] == PROXY_STATE:
-            proxy_state += packet[pos : pos + size]
+            found += packet[pos : pos + size]
         pos += size
-    length = (HEADER + len(proxy_state)).to_bytes(2, "big")
-    header = bytes((ACCOUNTING_RESPONSE, packet[1])) + length
-    authenticator = hashlib.md5(header + packet[4:HEADER] + proxy_state + secret).digest()
-    return header + authenticator + bytes(proxy_state)
+    return found

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -116,14 +117,13 @@ class Subscription(Base):
 
 
 class IpAssignment(Base):
-    """Addresses an account owns, for attributing flows (IPv4 as integers, inclusive)."""
+    """A network an account owns, for attributing flows (`jet.addresses` reads it)."""
 
     __tablename__ = "ip_assignments"
+    __table_args__ = (UniqueConstraint("network"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
     network: Mapped[str] = mapped_column(String(64))
-    first_ip: Mapped[int] = mapped_column(Numeric(12, 0))
-    last_ip: Mapped[int] = mapped_column(Numeric(12, 0))
 
 
 class LineItem(Base):
@@ -210,7 +210,8 @@ class Payment(Base):
 
 class NasClient(Base):
     """A NAS allowed to send RADIUS to Jet: packets from `address` are checked with
-    `secret`, and its users belong to `realm_id` unless their name says otherwise."""
+    `secret`, and its users belong to `realm_id` unless their name says otherwise. Jet
+    sends it Disconnect and CoA requests (RFC 5176) on `coa_port`, signed with `secret`."""
 
     __tablename__ = "nas_clients"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -219,10 +220,16 @@ class NasClient(Base):
     realm_id: Mapped[str] = mapped_column(ForeignKey("realms.id"), index=True)
     name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    coa_port: Mapped[int] = mapped_column(Integer, default=3799, server_default=text("3799"))
 
 
 class Event(Base):
-    """The outbox: what happened, written in the same transaction, delivered later."""
+    """The outbox: what happened, written in the same transaction, delivered later.
+
+    A dispatcher takes an event once `next_attempt_at` has passed (or is none): it sets
+    it ahead while it works, so no other dispatcher takes the event meanwhile, and
+    further ahead when the event is to be tried again. `delivered_at` is when it was
+    done with, `outcome` says how (or how the last attempt went)."""
 
     __tablename__ = "events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -230,3 +237,70 @@ class Event(Base):
     payload: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(500))
+
+
+class RemoteRealm(Base):
+    """A realm whose logins another RADIUS server decides: Access-Requests for it are
+    forwarded to `address`:`auth_port` signed with `secret`, and its accounting, landed
+    as any other, is also copied to `acct_port` when there is one. Each request is sent
+    again after `timeout` seconds, up to `retries` times."""
+
+    __tablename__ = "remote_realms"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    realm: Mapped[str] = mapped_column(String(253), unique=True)
+    address: Mapped[str] = mapped_column(String(15))
+    auth_port: Mapped[int] = mapped_column(Integer)
+    acct_port: Mapped[int | None] = mapped_column(Integer)
+    secret: Mapped[str] = mapped_column(String(128))
+    timeout: Mapped[float] = mapped_column(Float)
+    retries: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class QualityRun(Base):
+    """One validation of the data contracts (schemas/contracts.py), for the bill dates
+    [first_bill_date, last_bill_date] of a billing or rating run. The issue step of a
+    bill date obeys the latest run that covered it."""
+
+    __tablename__ = "quality_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_bill_date: Mapped[date] = mapped_column(Date)
+    last_bill_date: Mapped[date] = mapped_column(Date)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    results: Mapped[list[QualityResult]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="QualityResult.id"
+    )
+
+
+class QualityResult(Base):
+    """One check of a run. A failed blocking check holds the bill dates in `holds`
+    (`[realm or null for every realm, first, last]`, ISO dates); `sample` is up to five
+    of its failing rows, `error` why it could not be evaluated at all."""
+
+    __tablename__ = "quality_results"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("quality_runs.id"), index=True)
+    check: Mapped[str] = mapped_column(String(100))
+    blocking: Mapped[bool] = mapped_column(Boolean)
+    rows_checked: Mapped[int] = mapped_column(Integer)
+    rows_failing: Mapped[int] = mapped_column(Integer)
+    sample: Mapped[list] = mapped_column(JSON)
+    holds: Mapped[list] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(String(2000))
+    run: Mapped[QualityRun] = relationship(back_populates="results")
+
+
+class QualityWaiver(Base):
+    """A person's decision to issue a bill date's invoices although `check` fails for it,
+    with who decided, when, and why."""
+
+    __tablename__ = "quality_waivers"
+    __table_args__ = (UniqueConstraint("check", "bill_date"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    check: Mapped[str] = mapped_column(String(100))
+    bill_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(500))
+    waived_by: Mapped[str] = mapped_column(String(64))
+    waived_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -74,6 +74,9 @@ class Server:
                 raise AssertionError(f"the server did not start:\n{self.log.read_text()}")
             time.sleep(0.05)
         self.port = int(found.group(1))
+        self.auth_port = int(
+            re.search(r"authentication listening on 127\.0\.0\.1:(\d+)", self.log.read_text())[1]
+        )
 
     def stop(self) -> dict[str, int]:
         """SIGTERM, and the counters of its last log line."""
@@ -99,11 +102,11 @@ def servers():
             server.proc.wait()
 
 
-def radclient(port: int, packets: list[str], secret: str = SECRET):
+def radclient(port: int, packets: list[str], secret: str = SECRET, command: str = "acct"):
     """Send the packets (radclient's attribute lists) one after another; `-r 1 -t 1` so a
     packet that gets no answer fails in a second."""
     return subprocess.run(
-        ["radclient", "-x", "-r", "1", "-t", "1", f"127.0.0.1:{port}", "acct", secret],
+        ["radclient", "-x", "-r", "1", "-t", "1", f"127.0.0.1:{port}", command, secret],
         input="\n".join(packets),
         capture_output=True,
         text=True,
@@ -200,6 +203,7 @@ def test_radclient_records_land_field_by_field(home: Path, servers) -> None:
         "resent": 0,
         "batches": 4,  # radclient waits for each answer before it sends the next
         "land_failures": 0,
+        "status_server": 0,
         "dropped": 0,
     }
 
@@ -307,6 +311,30 @@ def test_bad_packets_are_dropped_counted_and_the_server_keeps_answering(
     assert lake(home, "select acct_session_id from radius") == [("sess-A",)]
     log = server.log.read_text()
     assert "dropped a packet from 127.0.0.2" in log and "unknown_client" in log
+
+
+@needs_radclient
+def test_status_server_is_answered_on_both_ports(home: Path, servers) -> None:
+    """RFC 5997: radclient's Status-Server, signed with a Message-Authenticator, gets an
+    Accounting-Response on the accounting port and an Access-Accept on the authentication
+    port; one signed with another secret gets nothing. Counted, never landed."""
+    server = servers(home)
+    status = ["Message-Authenticator = 0x00"]
+    on_acct = radclient(server.port, status, command="status")
+    assert on_acct.returncode == 0, on_acct.stdout + on_acct.stderr
+    assert "Received Accounting-Response" in on_acct.stdout
+    on_auth = radclient(server.auth_port, status, command="status")
+    assert on_auth.returncode == 0, on_auth.stdout + on_auth.stderr
+    assert "Received Access-Accept" in on_auth.stdout
+    forged = radclient(server.port, status, secret="not-the-secret", command="status")
+    assert forged.returncode != 0 and "No reply" in forged.stdout + forged.stderr
+
+    counters = server.stop()
+    assert counters["status_server"] == 1 and counters["landed"] == 0
+    assert counters["dropped_bad_message_authenticator"] == 1
+    auth = re.findall(r"auth totals: .*status_server=(\d+)", server.log.read_text())
+    assert auth == ["1"]
+    assert not (home / "lake" / "raw" / "radius" / "_manifests").exists()
 
 
 def test_sigkill_loses_nothing_that_was_answered(home: Path, servers) -> None:

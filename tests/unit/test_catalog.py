@@ -68,13 +68,22 @@ def test_example_catalogs_parse(path: Path) -> None:
         assert set(plan.products) <= set(catalog.products)
 
 
+def test_a_plan_names_a_known_usage_source(tmp_path: Path) -> None:
+    old = "home: {products: [access, setup, data]}"
+    error = refusal(tmp_path, GOOD.replace(old, old[:-1] + ", usage_source: snmp}"))
+    assert error.problems[0][0] == "plans.home.usage_source"
+    assert "radius" in error.problems[0][1] and "netflow" in error.problems[0][1]
+
+
 def test_acme_example_reads_as_written() -> None:
     acme = load_catalog_file(ROOT / "examples" / "catalogs" / "acme.yaml")
     assert acme.realm.name == "Acme Broadband"
     assert acme.realm.invoice_prefix == "ACME"
     assert acme.realm.tax_rate == Decimal("0.10")
     assert acme.effective_from == date(2026, 1, 1)
-    assert set(acme.plans) == {"home", "business", "hotspot"}
+    assert set(acme.plans) == {"home", "home-wholesale", "business", "hotspot"}
+    assert acme.plans["business"].usage_source == "netflow"
+    assert acme.plans["home-wholesale"].radius is None
     assert {p.tier_mode for p in acme.products.values()} >= {"graduated", "volume"}
 
 

@@ -1,19 +1,19 @@
 """The demo deployment's promises: the realms and hierarchy it claims, whole RADIUS sessions,
 one measuring source per account, usage only while subscribed, and a second run that
-changes nothing. Also the upstream CSV importer it lands through."""
+changes nothing. The upstream file goes through `jet import usage`'s importer and profile."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import duckdb
 import pytest
 from sqlalchemy import func, select
 
-from ingest.csv.upstream import import_upstream_csv, read_upstream_csv
+from ingest.csv.profiles import read_profile
+from ingest.csv.usage import import_usage
 from ingest.landing import landed_batches
+from jet.addresses import network_range
 from jet.config import Settings
-from jet.demo_data import UPSTREAM_FILE, generate
+from jet.demo_data import UPSTREAM_FILE, UPSTREAM_PROFILE, generate
 from jet.store.db import session
 from jet.store.models import Account, IpAssignment, Subscription
 
@@ -49,14 +49,12 @@ def lake(demo):
             )
         ]
         ips = [
-            (a, int(lo), int(hi))
-            for a, lo, hi in s.execute(
-                select(IpAssignment.account_id, IpAssignment.first_ip, IpAssignment.last_ip)
-            )
+            (a, *network_range(n)[:2])
+            for a, n in s.execute(select(IpAssignment.account_id, IpAssignment.network))
         ]
     con.execute("create table subs (account_id varchar, plan_id varchar, s date, e date)")
     con.executemany("insert into subs values (?, ?, ?, ?)", subs)
-    con.execute("create table ips (account_id varchar, lo ubigint, hi ubigint)")
+    con.execute("create table ips (account_id varchar, lo blob, hi blob)")
     con.executemany("insert into ips values (?, ?, ?)", ips)
     con.execute(
         """
@@ -213,62 +211,17 @@ def test_second_run_changes_nothing(demo):
 
 def test_upstream_file_imports_once(demo):
     settings, summary, _ = demo
+    assert not settings.quarantine.exists()  # every row of the demo's file is good
     path = settings.root / "inbox" / UPSTREAM_FILE
     before = landed_batches("upstream_csv", settings.raw)
-    result = import_upstream_csv(path, settings.raw)
-    assert result.already_landed and result.batch_id in before
-    assert result.rows == summary["rows"]["upstream_csv"]
+    with session(settings.db_url) as s:
+        result = import_usage(
+            path,
+            read_profile(UPSTREAM_PROFILE),
+            raw_root=settings.raw,
+            quarantine_dir=settings.quarantine,
+            session=s,
+        )
+    assert result.landed_at is not None and result.batch_id in before
+    assert result.landed == summary["rows"]["upstream_csv"]
     assert landed_batches("upstream_csv", settings.raw) == before
-
-
-HEADER = "account_id,timestamp,bytes_in,bytes_out,seconds\n"
-
-
-def test_upstream_csv_rows_keep_their_file_and_line(tmp_path):
-    path = tmp_path / "partner.csv"
-    path.write_text(
-        HEADER
-        + "acme-00001,2026-08-03T10:00:00Z,1000,200,60\n"
-        + "\n"
-        + "acme-00002,2026-08-03T12:00:00+02:00,5,6,7\n"
-    )
-    table = read_upstream_csv(path)
-    rows = table.to_pylist()
-    assert [r["source_line"] for r in rows] == [2, 4]
-    assert {r["source_file"] for r in rows} == {"partner.csv"}
-    assert rows[1]["ts"].isoformat() == "2026-08-03T10:00:00+00:00"
-    assert (rows[0]["bytes_in"], rows[0]["bytes_out"], rows[0]["seconds"]) == (1000, 200, 60)
-
-    first = import_upstream_csv(path, tmp_path / "raw")
-    second = import_upstream_csv(path, tmp_path / "raw")
-    assert (first.already_landed, second.already_landed) == (False, True)
-    assert first.batch_id == second.batch_id and first.batch_id.startswith("csv-")
-    assert landed_batches("upstream_csv", tmp_path / "raw") == {first.batch_id}
-
-
-@pytest.mark.parametrize(
-    ("row", "column"),
-    [
-        ("acme-00002,2026-08-03 10:00,5,6,7", "timestamp"),
-        ("acme-00002,2026-08-03T10:00:00,5,6,7", "timestamp"),
-        ("acme-00002,2026-08-03T10:00:00Z,-5,6,7", "bytes_in"),
-        ("acme-00002,2026-08-03T10:00:00Z,5,6.5,7", "bytes_out"),
-        ("acme-00002,2026-08-03T10:00:00Z,5,6,", "seconds"),
-        (",2026-08-03T10:00:00Z,5,6,7", "account_id"),
-    ],
-)
-def test_a_bad_row_names_file_line_and_column(tmp_path, row, column):
-    path = tmp_path / "partner.csv"
-    path.write_text(HEADER + "acme-00001,2026-08-03T10:00:00Z,1,2,3\n\n" + row + "\n")
-    with pytest.raises(ValueError, match=rf"partner\.csv: line 4, column {column}:"):
-        read_upstream_csv(path)
-    with pytest.raises(ValueError):
-        import_upstream_csv(path, tmp_path / "raw")
-    assert not (tmp_path / "raw").exists()
-
-
-def test_a_row_with_too_many_values_names_its_line(tmp_path: Path):
-    path = tmp_path / "partner.csv"
-    path.write_text(HEADER + "acme-00001,2026-08-03T10:00:00Z,1,2,3,4\n")
-    with pytest.raises(ValueError, match=r"partner\.csv: line 2: expected 5 columns"):
-        read_upstream_csv(path)

@@ -366,7 +366,8 @@ def reland_big_once(raw: Path) -> None:
 
 def test_sigkill_between_partitions_leaves_nothing_after_recover(tmp_path: Path) -> None:
     """Deterministic: the child stops (inside its own patched os.rename) with one day of
-    the big batch renamed into place and the next day's file fsynced in _tmp/, then dies."""
+    the big batch renamed into place and the other days' files and the manifest fsynced in
+    _tmp/, then dies."""
     proc = spawn(
         tmp_path,
         """
@@ -389,14 +390,15 @@ def test_sigkill_between_partitions_leaves_nothing_after_recover(tmp_path: Path)
         proc.kill()  # SIGKILL: no finally blocks, no atexit in the child
         proc.wait()
 
-    # The crash is real: a whole but unacknowledged day is visible to readers, a tmp lingers.
+    # The crash is real: a whole but unacknowledged day is visible to readers, tmps linger.
     assert visible_files(tmp_path) - manifest_files(tmp_path) == {"date=2024-01-01/big.parquet"}
-    assert [p.name.split(".")[0] for p in (tmp_path / "radius/_tmp").iterdir()] == ["big"]
+    tmps = [p.name.split(".")[0] for p in (tmp_path / "radius/_tmp").iterdir()]
+    assert set(tmps) == {"big"} and len(tmps) == BIG_DAYS  # the other 299 days, the manifest
     assert landed_batches("radius", tmp_path) == {"first"}
 
     removed = recover(tmp_path)  # the kernel dropped the dead child's lock: no wait here
 
-    assert len(removed) == 2
+    assert len(removed) == 1 + BIG_DAYS
     assert_first_batch_intact_and_nothing_unacknowledged(tmp_path)
     reland_big_once(tmp_path)
 

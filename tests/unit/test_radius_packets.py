@@ -1,23 +1,38 @@
 """Accounting-Requests on the wire: framing, authenticators, the response, and decoding into
-rows of the RADIUS schema. Packets are built with pyrad, as a NAS would send them; every
-refusal is a Drop with a reason, whatever the bytes (the fuzz tests at the end)."""
+rows of the RADIUS schema; Status-Server. Packets are built with pyrad, as a NAS would send
+them; every refusal is a Drop with a reason, whatever the bytes, and Jet's own decoder
+reads every fuzzed packet as pyrad does (the fuzz tests at the end)."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
+import os
 import random
 import struct
+from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
-from pyrad.packet import AcctPacket
+from pyrad import tools
+from pyrad.packet import AcctPacket, Packet, PacketError
 
-from ingest.radius.accounting import DICTIONARY, decode_accounting, ip_to_int, records_table
+from ingest.radius.accounting import (
+    DICTIONARY,
+    accounting_row,
+    ip_to_int,
+    read_accounting,
+    records_table,
+)
 from ingest.radius.packets import (
+    ACCESS_ACCEPT,
+    ACCOUNTING_RESPONSE,
+    STATUS_SERVER,
     Drop,
     accounting_response,
     check_framing,
+    status_reply,
     verify_request,
 )
 from schemas.raw import RADIUS
@@ -68,10 +83,11 @@ def request(attributes: dict, *, secret: bytes = SECRET, id: int = 7, ma: bool =
 
 def accept(data: bytes, secret: bytes = SECRET) -> tuple:
     """What the server does with a datagram from a known NAS, short of batching."""
-    packet, message_authenticator = check_framing(data)
+    read = read_accounting(data)
+    packet, message_authenticator, proxy_state, _ = read
     verify_request(packet, secret, message_authenticator)
-    accounting_response(packet, secret)
-    return decode_accounting(packet, SOURCE, RECEIVED_US)
+    assert accounting_response(packet, secret, proxy_state) == accounting_response(packet, secret)
+    return accounting_row(read, SOURCE, RECEIVED_US)
 
 
 def resign(packet: bytes, secret: bytes = SECRET) -> bytes:
@@ -232,7 +248,172 @@ def test_missing_status_type_and_impossible_values_are_dropped() -> None:
     assert reason(resign(short_ip)) == "bad_attribute_value"
 
 
+def test_cisco_vendor_attributes_several_in_one_and_broken_ones_ignored() -> None:
+    avpair = b"\x01\x0ba=1 b=two"  # Cisco-AVPair, 9 octets of value
+    account = b"\xfa\x05S10"  # ssg-account-info
+    one_vsa = b"\x1a" + bytes([6 + len(avpair) + len(account)]) + b"\0\0\0\x09"
+    packet = request({"Acct-Status-Type": "Start"})
+    grown = packet + one_vsa + avpair + account
+    broken = b"\x1a\x0b\0\0\0\x09\x01\x09abc"  # its sub-attribute runs past it
+    other_vendor = b"\x1a\x0a\0\0\x37\x2a\x01\x04ab"
+    grown += broken + other_vendor
+    grown = resign(grown[:2] + struct.pack("!H", len(grown)) + grown[4:])
+    row = records_table([accept(grown)]).to_pylist()[0]
+    assert row["cisco_avpairs"] == ["a=1 b=two"] and row["ssg_account_info"] == "S10"
+    assert accept(grown)[:-2] == pyrad_row(check_framing(grown)[0])[:-2]
+
+
+def status_server(secret: bytes = SECRET, attributes: bytes = b"", ma: bool = True) -> bytes:
+    """A Status-Server as radclient sends it: a random Request Authenticator, and a
+    Message-Authenticator, HMAC-MD5 of the packet with its value zeroed (RFC 5997)."""
+    body = (b"\x50\x12" + bytes(16) if ma else b"") + attributes
+    packet = bytes((STATUS_SERVER, 9)) + struct.pack("!H", 20 + len(body)) + os.urandom(16) + body
+    if not ma:
+        return packet
+    signature = hmac.new(secret, packet, "md5").digest()
+    return packet[:22] + signature + packet[38:]
+
+
+def test_status_server_answers_with_a_signed_reply() -> None:
+    data = status_server(attributes=b"\x21\x04ps")  # a Proxy-State
+    for code in (ACCOUNTING_RESPONSE, ACCESS_ACCEPT):
+        reply = status_reply(data, SECRET, code)
+        assert reply[:2] == bytes((code, 9)) and reply.endswith(b"\x21\x04ps")
+        assert struct.unpack("!H", reply[2:4])[0] == len(reply) == 20 + 18 + 4
+        request_authenticator = data[4:20]
+        expected = hashlib.md5(reply[:4] + request_authenticator + reply[20:] + SECRET).digest()
+        assert reply[4:20] == expected  # the Response Authenticator
+        assert reply[20:22] == b"\x50\x12"  # a Message-Authenticator, over the request's
+        unsigned = reply[:4] + request_authenticator + reply[20:22] + bytes(16) + reply[38:]
+        assert hmac.new(SECRET, unsigned, "md5").digest() == reply[22:38]
+
+
+def test_status_server_without_or_with_a_wrong_message_authenticator_is_dropped() -> None:
+    with pytest.raises(Drop, match="no_message_authenticator"):
+        status_reply(status_server(ma=False), SECRET, ACCOUNTING_RESPONSE)
+    with pytest.raises(Drop, match="bad_message_authenticator"):
+        status_reply(status_server(), b"other", ACCOUNTING_RESPONSE)
+    with pytest.raises(Drop, match="wrong_code"):
+        status_reply(request(FULL), SECRET, ACCOUNTING_RESPONSE)
+
+
 # --- fuzz: nothing but Drop comes out, whatever comes in ----------------------------------
+
+# The attributes a row is made of, read with pyrad (as Jet did before it had a decoder of
+# its own): the reference every fuzzed packet is read against.
+_PYRAD_READ = {
+    DICTIONARY.attrindex.GetForward(name): DICTIONARY[name]
+    for name in (
+        "User-Name",
+        "NAS-IP-Address",
+        "NAS-Port",
+        "Framed-IP-Address",
+        "Class",
+        "Called-Station-Id",
+        "Calling-Station-Id",
+        "NAS-Identifier",
+        "Acct-Status-Type",
+        "Acct-Delay-Time",
+        "Acct-Input-Octets",
+        "Acct-Output-Octets",
+        "Acct-Session-Id",
+        "Acct-Session-Time",
+        "Acct-Input-Packets",
+        "Acct-Output-Packets",
+        "Acct-Terminate-Cause",
+        "Acct-Input-Gigawords",
+        "Acct-Output-Gigawords",
+        "Event-Timestamp",
+        "Cisco-AVPair",
+        "ssg-account-info",
+        "ssg-service-info",
+    )
+}
+
+
+def pyrad_row(packet: bytes) -> tuple:
+    """The row of a framed, verified request, decoded by pyrad."""
+    found = {}
+    try:
+        for key, raws in dict.items(Packet(dict=DICTIONARY, packet=packet)):
+            attribute = _PYRAD_READ.get(key)
+            if attribute is None:
+                continue
+            named = attribute.values
+            found[attribute.name] = [
+                named.GetBackward(raw)
+                if named.HasBackward(raw)
+                else tools.DecodeAttr(attribute.type, raw)
+                for raw in raws
+            ]
+    except (PacketError, ValueError) as err:
+        raise Drop("bad_attribute_value", str(err)) from None
+    first = {name: values[0] for name, values in found.items()}
+    if "Acct-Status-Type" not in first:
+        raise Drop("no_status_type")
+
+    def text(value):
+        return value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else value
+
+    def counter(octets, gigawords):
+        if octets is None and gigawords is None:
+            return None
+        return ((gigawords or 0) << 32) | (octets or 0)
+
+    us, stamp, delay = 1_000_000, first.get("Event-Timestamp"), first.get("Acct-Delay-Time")
+    cause = first.get("Acct-Terminate-Cause")
+    return (
+        stamp * us if stamp is not None else RECEIVED_US - (delay or 0) * us,
+        str(first["Acct-Status-Type"]),
+        text(first.get("User-Name")),
+        text(first.get("Acct-Session-Id")),
+        None if "NAS-IP-Address" not in first else ip_to_int(first["NAS-IP-Address"]),
+        text(first.get("NAS-Identifier")),
+        None if "Framed-IP-Address" not in first else ip_to_int(first["Framed-IP-Address"]),
+        counter(first.get("Acct-Input-Octets"), first.get("Acct-Input-Gigawords")),
+        counter(first.get("Acct-Output-Octets"), first.get("Acct-Output-Gigawords")),
+        first.get("Acct-Session-Time"),
+        RECEIVED_US,
+        first.get("NAS-Port"),
+        first.get("Acct-Input-Packets"),
+        first.get("Acct-Output-Packets"),
+        delay,
+        text(first.get("Called-Station-Id")),
+        text(first.get("Calling-Station-Id")),
+        ",".join(c.hex() for c in found["Class"]) if found.get("Class") else None,
+        None if cause is None else str(cause),
+        [text(v) for v in found["Cisco-AVPair"]] if found.get("Cisco-AVPair") else None,
+        text(first.get("ssg-account-info")),
+        text(first.get("ssg-service-info")),
+        SOURCE,
+        packet[1],
+        packet[4:20],
+    )
+
+
+def decoded_alike(data: bytes) -> str:
+    """Check that Jet's decoder and pyrad read `data` alike; what became of it."""
+    try:
+        read = read_accounting(data)
+    except Drop as drop:  # framed alike too: the authentication port's framing agrees
+        with pytest.raises(Drop) as framing:
+            check_framing(data)
+        assert framing.value.reason == drop.reason
+        return drop.reason
+    assert check_framing(data) == read[:2]
+    try:
+        verify_request(read[0], SECRET, read[1])
+    except Drop as drop:
+        return drop.reason
+    try:
+        expected = pyrad_row(read[0])
+    except Drop as drop:
+        with pytest.raises(Drop) as ours:
+            accounting_row(read, SOURCE, RECEIVED_US)
+        assert ours.value.reason == drop.reason
+        return drop.reason
+    assert accounting_row(read, SOURCE, RECEIVED_US) == expected
+    return "row"
 
 
 def test_fuzz_random_bytes() -> None:
@@ -242,8 +423,7 @@ def test_fuzz_random_bytes() -> None:
         if rng.random() < 0.5 and len(data) >= 20:  # a plausible header, signed
             data = bytes([4, data[1]]) + struct.pack("!H", len(data)) + data[4:]
             data = resign(data)
-        with contextlib.suppress(Drop):
-            accept(data)
+        decoded_alike(data)
 
 
 def test_fuzz_mutated_valid_packets() -> None:
@@ -252,6 +432,7 @@ def test_fuzz_mutated_valid_packets() -> None:
     rng = random.Random(5176)
     seeds = [request(FULL), request(FULL, ma=True), request({"Acct-Status-Type": "Start"})]
     rows = []
+    outcomes: Counter[str] = Counter()
     for i in range(4000):
         data = bytearray(rng.choice(seeds))
         for _ in range(rng.randint(1, 4)):
@@ -267,7 +448,10 @@ def test_fuzz_mutated_valid_packets() -> None:
                 data[pos : pos + 2] = bytes([rng.randrange(256), rng.randrange(256)])
         if i % 4:  # mostly keep Length honest; sometimes leave it lying
             data[2:4] = struct.pack("!H", len(data))
+        data = resign(bytes(data))
+        outcomes[decoded_alike(data)] += 1
         with contextlib.suppress(Drop):
-            rows.append(accept(resign(bytes(data))))
-    assert len(rows) > 100  # the mutations reached the decoder, not only the framing check
+            rows.append(accept(data))
+    # the mutations reached the decoder, not only the framing check, and it refused some
+    assert outcomes["row"] > 100 and outcomes["bad_attribute_value"] > 10, outcomes
     assert records_table(rows).num_rows == len(rows)  # and no row can spoil its batch

@@ -1,9 +1,14 @@
 """The accounting server in this process on a loopback socket: answers only after landing,
-resends landed once, the pending batch landed on close, nothing answered when landing fails."""
+resends landed once, the pending batch landed on close, nothing answered when landing fails,
+group commit, Status-Server, a landing process that dies, and its socket transport."""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import os
+import signal
+import socket
 from pathlib import Path
 
 import duckdb
@@ -11,7 +16,7 @@ from pyrad.packet import AcctPacket
 
 from ingest.landing import landed_batches
 from ingest.radius.accounting import DICTIONARY, warm_up
-from ingest.radius.server import AccountingServer
+from ingest.radius.server import AccountingServer, ReadAllTransport, bind_udp
 
 SECRET = b"s3cret"
 
@@ -33,11 +38,13 @@ class Client(asyncio.DatagramProtocol):
 
 
 async def start(raw: Path, clients=None, **options):
+    """The server on a loopback port as `serve` runs it (its landing process started, its
+    socket read by a ReadAllTransport), and a client connected to it."""
     loop = asyncio.get_running_loop()
     clients = {"127.0.0.1": SECRET} if clients is None else clients
-    transport, server = await loop.create_datagram_endpoint(
-        lambda: AccountingServer(clients, raw, **options), local_addr=("127.0.0.1", 0)
-    )
+    server = AccountingServer(clients, raw, **options)
+    await server.start()
+    transport = ReadAllTransport(loop, bind_udp("127.0.0.1", 0), server)
     port = transport.get_extra_info("sockname")[1]
     sender, client = await loop.create_datagram_endpoint(Client, remote_addr=("127.0.0.1", port))
     return server, sender, client
@@ -126,5 +133,92 @@ def test_nothing_is_answered_when_landing_fails(tmp_path: Path) -> None:
         await server.close()
         assert client.replies == []
         assert server.counters.resent == 0 and server.counters.landed == 0
+
+    asyncio.run(run())
+
+
+def test_what_arrives_while_a_batch_lands_is_the_next_batch(tmp_path: Path) -> None:
+    """Group commit: a batch lands as soon as the one before it has, with whatever came
+    meanwhile; 200 requests sent at once are a few batches, not 200."""
+
+    async def run() -> None:
+        server, sender, client = await start(tmp_path)
+        for i in range(200):
+            sender.sendto(request(f"s{i}", id=i % 256))
+        await until(lambda: len(client.replies) == 200, timeout=20)
+        assert server.counters.landed == 200 and server.counters.batches <= 10
+        await server.close()
+
+    asyncio.run(run())
+    assert len(rows(tmp_path)) == 200
+
+
+def test_status_server_is_answered_at_once_and_not_landed(tmp_path: Path) -> None:
+    async def run() -> None:
+        server, sender, client = await start(tmp_path, batch_delay=60)
+        body = b"\x50\x12" + bytes(16)
+        packet = b"\x0c\x07" + (20 + len(body)).to_bytes(2, "big") + bytes(range(16)) + body
+        signature = hmac.new(SECRET, packet, "md5").digest()
+        sender.sendto(packet[:22] + signature)
+        sender.sendto(packet)  # unsigned: dropped
+        await until(lambda: client.replies)
+        assert client.replies[0][:2] == b"\x05\x07"  # an Accounting-Response to Id 7
+        await until(lambda: server.counters.received == 2)
+        assert server.counters.status_server == 1 and server.counters.landed == 0
+        assert server.counters.dropped == {"bad_message_authenticator": 1}
+        await server.close()
+
+    asyncio.run(run())
+
+
+def test_a_landing_process_that_dies_is_replaced(tmp_path: Path) -> None:
+    """Killed while idle: the next requests wait for a new one, then land and are answered
+    (one that dies with a batch fails it unanswered, like any failed landing)."""
+
+    async def run() -> None:
+        server, sender, client = await start(tmp_path)
+        sender.sendto(request("before", id=1))
+        await until(lambda: len(client.replies) == 1)
+        first = server._lander.pid
+        os.kill(first, signal.SIGKILL)
+        await until(lambda: getattr(server._lander, "pid", first) != first, timeout=30)
+        sender.sendto(request("after", id=2))
+        await until(lambda: len(client.replies) == 2, timeout=30)
+        await server.close()
+        assert server.counters.landed == 2 and server.counters.land_failures == 0
+
+    asyncio.run(run())
+    assert sorted(rows(tmp_path)) == [("after",), ("before",)]
+
+
+def test_read_all_transport_reads_every_waiting_datagram_at_a_wakeup() -> None:
+    class Collect(asyncio.DatagramProtocol):
+        def __init__(self) -> None:
+            self.got: list[bytes] = []
+
+        def datagram_received(self, data: bytes, addr) -> None:
+            self.got.append(data)
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        first, second = Collect(), Collect()
+        sock = bind_udp("127.0.0.1", 0)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        transport = ReadAllTransport(loop, sock, first)
+        address = transport.get_extra_info("sockname")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as out:
+            for i in range(300):
+                out.sendto(i.to_bytes(2, "big"), address)
+        transport._read_ready()  # one wakeup: as many as it reads at a time
+        assert len(first.got) == 256
+        transport.set_protocol(second)  # what the RADIUS proxy does to tap accounting
+        transport._read_ready()
+        assert len(second.got) == 44
+        assert [int.from_bytes(d, "big") for d in first.got + second.got] == list(range(300))
+        transport.sendto(b"to itself", address)
+        await asyncio.sleep(0.05)
+        assert second.got[-1] == b"to itself"
+        transport.close()
+        assert transport.is_closing()
 
     asyncio.run(run())

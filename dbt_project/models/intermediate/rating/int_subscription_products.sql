@@ -29,7 +29,8 @@ final as (
         products.taxable,
         products.metric,
         products.unit_divisor,
-        products.tier_mode
+        products.tier_mode,
+        plan_products.usage_source
     from subscriptions
     inner join billing using (account_id)
     inner join products

@@ -1,18 +1,19 @@
 -- How metered usage is aggregated, apart from how it is priced (int_usage_charges): each
 -- usage record counts for its account's subscriptions that can meter (a plan with a
--- usage or duration product) when its UTC date is in the subscription's
+-- usage or duration product), from the plan's usage source or from any when it names
+-- none, when its UTC date is in the subscription's
 -- [start, end), in the cycle whose arrears window [A, B) holds it (billing-rules.md,
 -- "Time"). One row per subscription and bill month, straight from the records: nothing
 -- per day, and no product yet (a subscription's metered products share its sums).
 {{ config(materialized='table') }}
 with meters as (
-    select distinct subscription_id, account_id, start_date, end_date, anchor_day
+    select distinct subscription_id, account_id, start_date, end_date, anchor_day, usage_source
     from {{ ref('int_subscription_products') }}
     where product_type in ('usage', 'duration')
 ),
 
 records as (
-    select account_id, {{ utc_date('ts') }} as usage_date, bytes_in, bytes_out, seconds
+    select account_id, source, {{ utc_date('ts') }} as usage_date, bytes_in, bytes_out, seconds
     from {{ ref('int_usage_records') }}
 ),
 
@@ -28,6 +29,7 @@ matched as (
         on records.account_id = meters.account_id
         and records.usage_date >= meters.start_date
         and (meters.end_date is null or records.usage_date < meters.end_date)
+        and (meters.usage_source is null or records.source = meters.usage_source)
 ),
 
 final as (

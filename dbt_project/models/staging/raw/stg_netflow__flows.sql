@@ -1,12 +1,16 @@
 -- Sampled exporters report 1 in N flows; bytes and packets are scaled back up here, as
 -- BIGINT like every usage quantity (DuckDB sums BIGINT exactly into a HUGEINT). A
 -- product past 2^63 (9 EB in one flow) is no real flow: it fails the run, never wraps.
-with source as (select * from {{ raw_source('netflow') }}),
+-- Addresses are 16-byte IPv6 (IPv4 mapped), compared as bytes (jet/addresses.py).
+-- A flow is known by its file and row (file_key, file_row): the same in every model that
+-- reads this view, unlike a row_number() that each reading query would number anew.
+with source as (select * from {{ source('raw', 'netflow') }}),
 
 renamed as (
     select
-        row_number() over () as flow_row,
-        exporter_ip,
+        hash(filename) as file_key,
+        file_row_number as file_row,
+        exporter,
         first_ts,
         last_ts,
         src_addr,

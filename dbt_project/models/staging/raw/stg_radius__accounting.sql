@@ -3,7 +3,7 @@
 -- Quantities are BIGINT, as in every usage source: DuckDB sums BIGINT exactly into a
 -- HUGEINT with no per-row widening. A counter past 2^63 is no real counter: the cast
 -- fails the run rather than bill it.
-with source as (select * from {{ raw_source('radius') }}),
+with source as (select * from {{ source('raw', 'radius') }}),
 
 renamed as (
     select
@@ -19,6 +19,10 @@ renamed as (
         cast(output_octets as bigint) as bytes_in,
         cast(input_octets as bigint) as bytes_out,
         cast(session_time as bigint) as session_seconds,
+        received_at,
+        source_ip,
+        packet_id,
+        authenticator,
         _batch_id as batch_id,
         _landed_at as landed_at
     from source

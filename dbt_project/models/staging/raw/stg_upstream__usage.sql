@@ -1,6 +1,6 @@
 -- Quantities are BIGINT, as in every usage source: DuckDB sums BIGINT exactly into a
 -- HUGEINT with no per-row widening. A value past 2^63 fails the run rather than bill it.
-with source as (select * from {{ raw_source('upstream_csv') }}),
+with source as (select * from {{ source('raw', 'upstream_csv') }}),
 
 renamed as (
     select

@@ -1,0 +1,1 @@
+"""The data quality gate: contracts validated on every run, and the invoices they hold."""

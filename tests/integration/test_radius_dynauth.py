@@ -1,0 +1,275 @@
+"""Disconnect and CoA (RFC 5176) against FreeRADIUS acting as the NAS: its `coa` listener
+answers Jet's requests (NAK for the user `mallory`, by policy) and writes each request
+it gets to a detail file, which shows what Jet sent."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pyarrow as pa
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select, update
+
+from ingest.landing import land
+from jet.accounts import add_accounts, subscribe, update_account
+from jet.catalog import load_catalog_file
+from jet.cli import main
+from jet.config import PROJECT_ROOT, Settings
+from jet.nas import add_nas_client
+from jet.realms import store_catalog
+from jet.session_control import CLAIM, dispatch
+from jet.store.db import session
+from jet.store.models import Event, NasClient, Subscription
+from schemas.raw import RADIUS
+from tests.peers.freeradius import FreeRadius, available, detail_records, free_udp_port
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not available(), reason="needs FreeRADIUS (Debian freeradius)"),
+]
+
+SECRET = "s3cret-coa"
+NAS = "127.0.0.1"
+FRAMED_IP = "100.64.0.7"
+TODAY = datetime.now(UTC).date()
+
+# The NAS side: every request is written to dynauth-detail; mallory's are refused.
+NAS_CONFIG = """
+client jet {{
+	ipaddr = 127.0.0.1
+	secret = {secret}
+}}
+modules {{
+	always ok {{
+		rcode = ok
+	}}
+	always reject {{
+		rcode = reject
+	}}
+	detail dynauth_detail {{
+		filename = ${{logdir}}/dynauth-detail
+		header = "%t"
+	}}
+}}
+server dynauth {{
+	listen {{
+		type = coa
+		ipaddr = 127.0.0.1
+		port = {port}
+	}}
+	recv-coa {{
+		dynauth_detail
+		if (&User-Name == "mallory@acme") {{
+			update reply {{
+				&Error-Cause := Session-Context-Not-Found
+			}}
+			reject
+		}}
+		ok
+	}}
+	send-coa {{
+		ok
+	}}
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def nas(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("freeradius")
+    port = free_udp_port()
+    with FreeRadius(root, NAS_CONFIG.format(secret=SECRET, port=port)) as server:
+        server.port = port  # type: ignore[attr-defined]
+        yield server
+
+
+@pytest.fixture
+def home(settings: Settings, nas) -> Settings:
+    """Realm acme; the NAS 127.0.0.1 (FreeRADIUS's CoA port); alice on business, mallory
+    and bob on home."""
+    with session(settings.db_url) as s:
+        path = PROJECT_ROOT / "examples" / "catalogs" / "acme.yaml"
+        store_catalog(s, load_catalog_file(path), str(path))
+        add_nas_client(s, NAS, SECRET, "acme", "freeradius", coa_port=nas.port)
+        add_accounts(s, "acme", [{"id": "alice"}, {"id": "mallory"}, {"id": "bob"}])
+        month_ago = TODAY - timedelta(days=30)
+        subscribe(s, "alice", "business", month_ago)
+        subscribe(s, "mallory", "home", month_ago)
+        subscribe(s, "bob", "home", month_ago)
+    return settings
+
+
+def jet(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def online(settings: Settings, user: str, *, stopped: bool = False) -> str:
+    """Land a Start for `user` at the NAS (and its Stop, if `stopped`); its session id."""
+    session_id = uuid.uuid4().hex[:12]
+    now = datetime.now(UTC)
+    nas = int(ipaddress.IPv4Address(NAS))
+    row = {
+        "user_name": user,
+        "acct_session_id": session_id,
+        "nas_ip": nas,
+        "source_ip": nas,
+        "framed_ip": int(ipaddress.IPv4Address(FRAMED_IP)),
+        "received_at": now,
+    }
+    rows = [{**row, "status_type": "Start", "event_time": now - timedelta(minutes=5)}]
+    if stopped:
+        rows.append({**row, "status_type": "Stop", "event_time": now})
+    land("radius", pa.Table.from_pylist(rows, schema=RADIUS), session_id, settings.raw)
+    return session_id
+
+
+def requests_for(nas: FreeRadius, session_id: str) -> list[dict[str, str]]:
+    """The requests FreeRADIUS got for the session, each as its attributes."""
+    records = detail_records(nas.logdir / "dynauth-detail")
+    return [r for r in records if r.get("Acct-Session-Id") == session_id]
+
+
+def test_disconnect_is_acked_and_names_the_session(home, nas) -> None:
+    session_id = online(home, "alice@acme")
+    result = jet("radius", "disconnect", "alice")
+    assert result.exit_code == 0, result.output
+    assert f"Disconnect-ACK from {NAS}:{nas.port}" in result.output
+    [request] = requests_for(nas, session_id)
+    assert request["Packet-Type"] == "Disconnect-Request"
+    assert request["User-Name"] == "alice@acme"
+    assert request["NAS-IP-Address"] == NAS
+    assert request["Framed-IP-Address"] == FRAMED_IP
+    assert "Message-Authenticator" in request and "Event-Timestamp" in request
+
+
+def test_a_nak_says_why_and_fails(home, nas) -> None:
+    session_id = online(home, "mallory@acme")
+    result = jet("radius", "disconnect", "mallory@acme")
+    assert result.exit_code == 1
+    assert "Disconnect-NAK" in result.output
+    assert "Error-Cause: Session-Context-Not-Found (503)" in result.output
+    assert len(requests_for(nas, session_id)) == 1
+
+
+def test_no_open_session_sends_nothing(home, nas) -> None:
+    session_id = online(home, "bob@acme", stopped=True)
+    result = jet("radius", "disconnect", "bob")
+    assert result.exit_code == 0, result.output
+    assert "bob has no open session" in result.output and "nothing sent" in result.output
+    assert requests_for(nas, session_id) == []
+
+
+def test_suspension_disconnects_once(home, nas) -> None:
+    session_id = online(home, "alice@acme")
+    result = jet("account", "set", "alice", "--status", "suspended")
+    assert result.exit_code == 0, result.output
+    assert "Disconnect-ACK" in result.output
+    assert jet("radius", "dispatch").output == "nothing to send\n"
+    assert len(requests_for(nas, session_id)) == 1
+    with session(home.db_url) as s:
+        [event] = s.scalars(select(Event).where(Event.topic == "radius.disconnect")).all()
+        assert event.delivered_at is not None and "Disconnect-ACK" in event.outcome
+
+
+def test_plan_change_sends_coa_with_the_new_attributes(home, nas) -> None:
+    session_id = online(home, "alice@acme")
+    result = jet("account", "plan", "alice", "home")
+    assert result.exit_code == 0, result.output
+    assert "CoA-ACK" in result.output
+    [request] = requests_for(nas, session_id)
+    assert request["Packet-Type"] == "CoA-Request"
+    assert request["User-Name"] == "alice@acme"
+    assert request["Session-Timeout"] == "86400"  # home's; business has none
+    assert request["Idle-Timeout"] == "1800"
+    assert request["Mikrotik-Rate-Limit"] == "20M/100M"
+    with session(home.db_url) as s:
+        subs = s.scalars(select(Subscription).where(Subscription.account_id == "alice")).all()
+        assert {(sub.plan_id, sub.end_date) for sub in subs} == {
+            ("business", TODAY),
+            ("home", None),
+        }
+
+
+def test_no_answer_is_tried_again_until_the_nas_answers(home, nas) -> None:
+    """Three tries of the same packet, then the event waits; answered, it is done."""
+    session_id = online(home, "alice@acme")
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind((NAS, 0))
+    silent.settimeout(1)
+    _point_nas_at(home, silent.getsockname()[1])
+    with session(home.db_url) as s:
+        update_account(s, "alice", status="suspended")
+
+    [outcome] = dispatch(home, timeout=0.1)
+    assert outcome.failed and "after 3 tries: timeout" in outcome.text
+    assert outcome.text.endswith("trying again in 60 s")
+    tries = [silent.recv(4096) for _ in range(3)]
+    silent.close()
+    assert tries[0] == tries[1] == tries[2]  # a retransmission, not a new request
+    assert dispatch(home) == []  # not due yet
+
+    _point_nas_at(home, nas.port)
+    _make_due(home)
+    [outcome] = dispatch(home)
+    assert not outcome.failed and "Disconnect-ACK" in outcome.text
+    assert dispatch(home) == [] and len(requests_for(nas, session_id)) == 1
+
+
+def test_an_event_taken_by_a_dispatcher_that_died_waits_for_its_claim(home, nas) -> None:
+    session_id = online(home, "alice@acme")
+    with session(home.db_url) as s:
+        update_account(s, "alice", status="closed")
+        s.flush()
+        s.execute(update(Event).values(next_attempt_at=datetime.now(UTC) + CLAIM))
+    assert dispatch(home) == []
+    _make_due(home)
+    [outcome] = dispatch(home)
+    assert "Disconnect-ACK" in outcome.text and len(requests_for(nas, session_id)) == 1
+
+
+def test_serve_sends_what_was_queued(home, nas) -> None:
+    session_id = online(home, "alice@acme")
+    with session(home.db_url) as s:
+        update_account(s, "alice", status="suspended")  # queued, not sent
+    log = home.root / "serve.log"
+    env = {**os.environ, "JET_HOME": str(home.root)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jet.cli", "radius", "serve", "--host", NAS]
+        + ["--acct-port", "0", "--auth-port", "0", "--dispatch-every", "0.2"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not requests_for(nas, session_id):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        while "Disconnect-ACK" not in log.read_text():
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    with session(home.db_url) as s:
+        assert s.scalar(select(Event.delivered_at)) is not None
+
+
+def _point_nas_at(settings: Settings, port: int) -> None:
+    with session(settings.db_url) as s:
+        s.execute(update(NasClient).values(coa_port=port))
+
+
+def _make_due(settings: Settings) -> None:
+    with session(settings.db_url) as s:
+        s.execute(update(Event).values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1)))
