@@ -27,7 +27,8 @@ from schemas.contracts import Check, Contract
 from schemas.raw import SOURCES, landed_schema
 
 SAMPLE_ROWS = 5
-_DAY = re.compile(r"date=(\d{4}-\d{2}-\d{2})$")
+_DAY = re.compile(r"date=(\d{4}-\d{2}-\d{2})$")  # a day partition's folder
+_IN_DAY = r"date=(\d{4}-\d{2}-\d{2})/[^/]*$"  # a file right in one
 # Both as dbt has them (macros/calendar.sql), and the bill dates a usage day can be
 # billed at: every B whose arrears window [B - 1 month, B) contains it.
 _MACROS = """
@@ -120,7 +121,8 @@ class Frames:
     def _raw_rows(self, source: str) -> None:
         """`rows`: every Parquet file under the source's folder that dbt would read and
         this run bills, each row with its file, row number, partition date, landing date
-        and how its file's schema differs from landing's."""
+        and how its file's schema differs from landing's (worked out once per file, in
+        `files`)."""
         reference = self._reference(source)
         files = self._billed_files(source)
         listed = ", ".join(_sql_string(p) for p in [reference, *files])
@@ -128,7 +130,7 @@ class Frames:
         root = str(self.settings.raw / source) + os.sep
         self.con.execute(
             f"""
-            create or replace temp view schema_mismatch as
+            create or replace temp table files as
             with expected as (
                 select name, coalesce(converted_type, type) as type
                 from parquet_schema({_sql_string(reference)})
@@ -138,35 +140,41 @@ class Frames:
                 from parquet_schema([{listed}])
             ),
             problems as (
-                select files.file_name, expected.name, expected.type as expected, found.type
-                from (select distinct file_name from found) as files
+                select
+                    names.file_name,
+                    string_agg(expected.name || ' is ' || coalesce(found.type, 'missing')
+                        || ', landing writes ' || expected.type, '; ' order by expected.name)
+                        as _schema_mismatch
+                from (select distinct file_name from found) as names
                 cross join expected
                 left join found
-                    on found.file_name = files.file_name and found.name = expected.name
+                    on found.file_name = names.file_name and found.name = expected.name
                 where found.type is distinct from expected.type
+                group by names.file_name
             )
             select
-                file_name,
-                string_agg(name || ' is ' || coalesce(type, 'missing') || ', landing writes '
-                    || expected, '; ' order by name) as _schema_mismatch
-            from problems
-            group by file_name;
+                names.file_name as filename,
+                replace(names.file_name, {_sql_string(root)}, '') as _file,
+                try_cast(regexp_extract(names.file_name, {_sql_string(_IN_DAY)}, 1) as date)
+                    as _partition_date,
+                problems._schema_mismatch
+            from (select distinct file_name from found) as names
+            left join problems using (file_name);
 
             create or replace temp view rows as
             select
                 raw.*,
-                replace(raw.filename, {_sql_string(root)}, '') as _file,
+                files._file,
                 raw.file_row_number as _row,
-                try_cast(regexp_extract(raw.filename, 'date=(\\d{{4}}-\\d{{2}}-\\d{{2}})/[^/]*$', 1)
-                    as date) as _partition_date,
+                files._partition_date,
                 -- a row outside any date= folder is in no partition: as far off as can be
-                coalesce(utc_date(raw.{ts_column}) - _partition_date, 2147483647)
+                coalesce(utc_date(raw.{ts_column}) - files._partition_date, 2147483647)
                     as _partition_offset_days,
                 utc_date(raw._landed_at) as _landed_date,
-                schema_mismatch._schema_mismatch
+                files._schema_mismatch
             from read_parquet([{listed}], union_by_name = true, filename = true,
                               file_row_number = true) as raw
-            left join schema_mismatch on schema_mismatch.file_name = raw.filename
+            join files using (filename)
             """
         )
 

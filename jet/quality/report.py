@@ -47,7 +47,7 @@ def refusal(
 
 def status(findings: list[Finding], waived: list[QualityWaiver], docs: Path) -> str:
     """One line per check: its latest result, how many rows failed of how many, when it
-    ran, and the invoices it holds (less the waived dates); then the waivers."""
+    ran, and the invoices it holds (with the dates waived); then the waivers."""
     if not findings:
         return "No check has run yet: they run with every `jet bill` and `jet rate`."
     by_check = defaultdict(list)
