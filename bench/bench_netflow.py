@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import report  # noqa: E402
 from ingest.netflow.decode import Flows  # noqa: E402
 from ingest.netflow.export import encode_ipfix, encode_v5, encode_v9  # noqa: E402
+from jet.ports import free_udp_port  # noqa: E402
 
 NOW_MS = 1_790_000_000_000
 
@@ -114,12 +115,6 @@ def replay(packets, flows, rate, port) -> float:
     return began.value
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait4(process: subprocess.Popen) -> float:
     """Reap the child; its user + system CPU seconds."""
     _, _, usage = os.wait4(process.pid, 0)
@@ -128,7 +123,7 @@ def wait4(process: subprocess.Popen) -> float:
 
 
 def run_jet(packets, n, rate, home: Path) -> dict:
-    port = free_port()
+    port = free_udp_port()
     env = {**os.environ, "JET_HOME": str(home)}
     jet = subprocess.Popen(
         [sys.executable, "-m", "jet.cli", "netflow", "serve", "--host", "127.0.0.1",
@@ -162,7 +157,7 @@ def run_jet(packets, n, rate, home: Path) -> dict:
 
 
 def run_nfcapd(packets, n, rate, home: Path) -> dict:
-    port = free_port()
+    port = free_udp_port()
     out = home / "nfcapd"
     out.mkdir(parents=True)
     nfcapd = subprocess.Popen(

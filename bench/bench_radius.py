@@ -36,12 +36,8 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import report  # noqa: E402
 from ingest.radius.load import LoadResult, accounting_requests, request_key, run_load  # noqa: E402
-from tests.peers.freeradius import (  # noqa: E402
-    FreeRadius,
-    available,
-    detail_records,
-    free_udp_port,
-)
+from jet.ports import free_udp_port  # noqa: E402
+from tests.peers.freeradius import FreeRadius, available, detail_records  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRET = b"bench-acct-secret"

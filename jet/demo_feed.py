@@ -34,6 +34,7 @@ from ingest.netflow.export import encode_ipfix, encode_v5, encode_v9
 from ingest.radius.load import run_load
 from jet.config import Settings
 from jet.nas import add_nas_client, nas_clients
+from jet.ports import free_udp_port
 from jet.store.db import session
 
 ROUTERS = ("127.0.0.250", "127.0.0.251", "127.0.0.252", "127.0.0.253")
@@ -159,7 +160,7 @@ def feed_radius(records: pa.Table, settings: Settings) -> int:
         if DEMO_NAS not in {c.address for c in nas_clients(s)}:
             add_nas_client(s, DEMO_NAS, DEMO_SECRET.decode(), "acme", "demo loopback NAS")
     attributes = accounting_attributes(records)
-    port = _free_udp_port()
+    port = free_udp_port(DEMO_NAS)
     server = subprocess.Popen(
         [sys.executable, "-m", "jet.cli", "radius", "serve", "--host", DEMO_NAS,
          "--acct-port", str(port), "--auth-port", "0"],
@@ -179,9 +180,3 @@ def feed_radius(records: pa.Table, settings: Settings) -> int:
     if result.lost:
         raise RuntimeError(f"{result.lost} of {len(attributes)} RADIUS requests got no answer")
     return result.answered
-
-
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((DEMO_NAS, 0))
-        return s.getsockname()[1]

@@ -10,7 +10,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from jet.ports import free_udp_port
 from tests.peers.pcap import Packet, write_pcap
 
 pytestmark = [
@@ -30,12 +30,6 @@ pytestmark = [
     ),
 ]
 START = 1_790_000_000.0  # 2026-09-21 14:13:20 UTC
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +57,7 @@ def pcap(tmp_path_factory) -> Path:
 
 def export(pcap: Path, version: str, home: Path) -> tuple[Counter, Counter, str]:
     """softflowd -> nfcapd -> (repeated) Jet; totals per (src, dst) from nfdump and Jet."""
-    jet_port, nf_port = free_port(), free_port()
+    jet_port, nf_port = free_udp_port(), free_udp_port()
     env = {**os.environ, "JET_HOME": str(home)}
     jet = subprocess.Popen(
         [sys.executable, "-m", "jet.cli", "netflow", "serve", "--host", "127.0.0.1",

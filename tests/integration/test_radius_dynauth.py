@@ -25,12 +25,13 @@ from jet.catalog import load_catalog_file
 from jet.cli import main
 from jet.config import PROJECT_ROOT, Settings
 from jet.nas import add_nas_client
+from jet.ports import free_udp_port
 from jet.realms import store_catalog
 from jet.session_control import CLAIM, dispatch
 from jet.store.db import session
 from jet.store.models import Event, NasClient, Subscription
 from schemas.raw import RADIUS
-from tests.peers.freeradius import FreeRadius, available, detail_records, free_udp_port
+from tests.peers.freeradius import FreeRadius, available, detail_records
 
 pytestmark = [
     pytest.mark.integration,

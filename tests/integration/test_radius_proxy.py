@@ -22,13 +22,14 @@ from jet.accounts import add_accounts, set_radius_password, subscribe
 from jet.catalog import load_catalog_file
 from jet.config import PROJECT_ROOT, Settings
 from jet.nas import add_nas_client
+from jet.ports import free_udp_port
 from jet.realms import store_catalog
 from jet.remote_realms import add_remote_realm
 from jet.store.db import session
 from tests.integration.test_radius_accounting import INTERIM, START, STOP, lake
 from tests.integration.test_radius_accounting import radclient as acct_radclient
 from tests.integration.test_radius_auth import HOME_REPLY, Server, answer, chap, pap, radclient
-from tests.peers.freeradius import FreeRadius, available, detail_records, free_udp_port
+from tests.peers.freeradius import FreeRadius, available, detail_records
 
 pytestmark = [
     pytest.mark.integration,

@@ -15,11 +15,12 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Mapping
 from pathlib import Path
+
+from jet.ports import free_udp_port
 
 BINARY = shutil.which("freeradius") or "/usr/sbin/freeradius"
 DEBIAN_CONF = Path("/etc/freeradius/3.0")
@@ -59,13 +60,6 @@ thread pool {{
 def available() -> bool:
     """Whether Debian's `freeradius` is installed (/usr/sbin is not on every PATH)."""
     return os.access(BINARY, os.X_OK)
-
-
-def free_udp_port() -> int:
-    """A UDP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class FreeRadius:

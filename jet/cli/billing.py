@@ -1,0 +1,67 @@
+"""`jet simulate`, `jet bill` and `jet rate`: billing runs."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import click
+
+from jet.cli.common import fail, load_settings
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print invoices as JSON (billing-rules.md).")
+def simulate(file: Path, as_json: bool) -> None:
+    """Bill the scenario FILE up to its `until` date, in a throw-away home."""
+    from jet.catalog import CatalogError
+    from jet.simulate import simulate as run
+
+    try:
+        invoices = run(file)
+    except CatalogError as err:
+        fail(str(err))
+    if as_json:
+        click.echo(json.dumps({"invoices": invoices}, indent=2))
+        return
+    from jet.console import print_invoices
+
+    print_invoices(invoices)
+
+
+@click.command()
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), required=True)
+def bill(first, last) -> None:
+    """Run the billing cycle for every bill date from --from to --to (one Dagster run).
+
+    Invoices whose data fails a blocking data contract are held, with the reasons and
+    what to do (`jet quality status`); the rest are issued, and it exits 1."""
+    from jet.orchestration import JobFailed, run_job
+
+    try:
+        run_job(load_settings(), "billing_cycle", first.date(), last.date())
+    except JobFailed as err:
+        fail(str(err))
+    click.echo(f"billing cycle {first.date()}..{last.date()} done")
+
+
+@click.command()
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Rate bill dates up to this day (default today).",
+)
+def rate(as_of) -> None:
+    """Refresh usage and draft invoice marts without issuing anything."""
+    from jet.orchestration import JobFailed, run_job
+
+    day = as_of.date() if as_of else date.today()
+    try:
+        run_job(load_settings(), "rating", day, day)
+    except JobFailed as err:
+        fail(str(err))
+    click.echo(f"marts rated up to {day}: {load_settings().marts}")
