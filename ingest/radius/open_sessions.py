@@ -2,25 +2,41 @@
 and the NAS that holds it.
 
 A Disconnect or CoA must name the session the NAS holds at this moment, so this reads the
-raw lake itself, on every call, rather than a dbt sessions model that is only as fresh as
-its last run. One user's lookup over three months of a 2,000-account lake takes about
-0.15 s of DuckDB.
+raw lake itself, on every call, rather than int_radius_sessions, which is only as fresh
+as its last dbt run. It applies that model's rule, with the wall clock (UTC) as as_of:
+
+- A session is one User-Name's Acct-Session-Id on one NAS (its NAS-IP-Address, else the
+  packets' source); its account is User-Name before the first '@'. A resent packet
+  counts once, as landed first.
+- It started at the earliest of its records' times less their Acct-Session-Time (so a
+  lost Start is recovered), and was last seen at its latest record.
+- It ended at its Stop; at the first Accounting-On or -Off from its NAS after it
+  started, unless that came more than the timeout after it was last seen (it had timed
+  out first); or once nothing was heard of it for the timeout: dbt_project.yml's
+  `radius_session_timeout_hours`.
+
+The user's open session is the one of those not ended that was seen last. An open
+session was seen within the timeout, so the lookup reads only the date partitions (the
+UTC date of event_time) from now less the timeout onward, then those from the earliest
+start of what it found there onward, for the NAS restarts and Stops that came before.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import yaml
 
-# The user's latest Start or Interim-Update whose session (NAS, Acct-Session-Id) has no
-# Stop, and after which its NAS sent no Accounting-On or -Off (it restarted: every
-# session it held is gone). A NAS is its NAS-IP-Address, else the packets' source.
-_OPEN_SESSION = """
+from jet.warehouse import DBT_DIR
+
+# int_radius_sessions over `$files`, for one account, left with the sessions not ended.
+_OPEN_SESSIONS = """
 with records as (
     select
         event_time,
@@ -29,35 +45,70 @@ with records as (
         user_name,
         acct_session_id,
         framed_ip,
+        session_time,
         coalesce(nas_ip, source_ip) as nas,
         coalesce(source_ip, nas_ip) as client
     from read_parquet($files, hive_partitioning = false, union_by_name = true)
+    where status_type in ('Accounting-On', 'Accounting-Off')
+        or (status_type in ('Start', 'Interim-Update', 'Stop')
+            and split_part(user_name, '@', 1) = $account)
+    -- copies of one packet share its attributes, so deduping after the filter is the same
+    qualify authenticator is null or row_number() over (
+        partition by source_ip, packet_id, authenticator
+        order by _landed_at, received_at, _batch_id
+    ) = 1
 ),
 
-alive as (
-    select * from records
-    where status_type in ('Start', 'Interim-Update')
+nas_events as (
+    select nas, event_time
+    from records
+    where status_type in ('Accounting-On', 'Accounting-Off')
+),
+
+sessions as (
+    select
+        nas,
+        acct_session_id,
+        user_name,
+        min(event_time - to_seconds(coalesce(session_time, 0)::bigint)) as started_at,
+        max(event_time) as last_seen_at,
+        min(event_time) filter (where status_type = 'Stop') as stopped_at,
+        max(received_at) as received_at,
+        -- what the latest record says
+        arg_max_null(client, (event_time, received_at)) as client,
+        arg_max_null(framed_ip, (event_time, received_at)) as framed_ip
+    from records
+    where status_type in ('Start', 'Interim-Update', 'Stop')
         and nas is not null
         and acct_session_id is not null
-        and regexp_replace(user_name, '@[^@]*$', '') = $account
+    group by nas, acct_session_id, user_name
+),
+
+with_nas_event as (
+    select
+        sessions.*,
+        nas_events.event_time as nas_event_at
+    from sessions
+    asof left join nas_events
+        on sessions.nas = nas_events.nas
+        and sessions.started_at < nas_events.event_time
+),
+
+closed as (
+    select
+        *,
+        case
+            when stopped_at <= coalesce(nas_event_at, stopped_at) then 'stop'
+            when nas_event_at <= last_seen_at + to_hours($timeout_hours) then 'nas'
+            when last_seen_at < $now - to_hours($timeout_hours) then 'timeout'
+        end as end_reason
+    from with_nas_event
 )
 
-select user_name, acct_session_id, nas, client, framed_ip, event_time
-from alive
-where not exists (
-        select 1 from records as stop
-        where stop.status_type = 'Stop'
-            and stop.nas = alive.nas
-            and stop.acct_session_id = alive.acct_session_id
-    )
-    and not exists (
-        select 1 from records as restart
-        where restart.status_type in ('Accounting-On', 'Accounting-Off')
-            and restart.nas = alive.nas
-            and restart.event_time > alive.event_time
-    )
-order by event_time desc, received_at desc
-limit 1
+select user_name, acct_session_id, nas, client, framed_ip, last_seen_at, started_at
+from closed
+where end_reason is null
+order by last_seen_at desc, received_at desc
 """
 
 
@@ -87,19 +138,37 @@ class OpenSession:
         return named
 
 
-def open_session(radius_root: Path, account_id: str) -> OpenSession | None:
-    """The latest open session of `account_id` (sent as `account_id` or
-    `account_id@realm`) in the landed RADIUS accounting under `radius_root`, or None."""
-    if not any(radius_root.glob("date=*/*.parquet")):
+def open_session(
+    radius_root: Path, account_id: str, *, now: datetime | None = None
+) -> OpenSession | None:
+    """The open session of `account_id` (sent as `account_id` or `account_id@realm`)
+    seen last in the landed RADIUS accounting under `radius_root`, as of `now` (the
+    wall clock by default), or None."""
+    if not account_id:  # the model has no account '' (User-Name '@realm')
         return None
+    now = datetime.now(UTC) if now is None else now
+    timeout = session_timeout()
+    days = _date_partitions(radius_root)
+    since = (now - timeout).astimezone(UTC).date()
+    files: list[str] = []
+    rows: list[tuple[Any, ...]] = []
     with duckdb.connect() as con:
-        row = con.execute(
-            _OPEN_SESSION,
-            {"files": str(radius_root / "date=*" / "*.parquet"), "account": account_id},
-        ).fetchone()
-    if row is None:
+        # widened until the files reach back to the start of every session still open
+        while (wider := _files(days, since)) != files:
+            files = wider
+            rows = con.execute(
+                _OPEN_SESSIONS,
+                {
+                    "files": files,
+                    "account": account_id,
+                    "now": now,
+                    "timeout_hours": timeout // timedelta(hours=1),
+                },
+            ).fetchall()
+            since = min([since, *(row[-1].astimezone(UTC).date() for row in rows)])
+    if not rows:
         return None
-    user_name, session_id, nas, client, framed_ip, seen = row
+    user_name, session_id, nas, client, framed_ip, seen, _ = rows[0]
     return OpenSession(
         user_name=user_name,
         acct_session_id=session_id,
@@ -108,6 +177,40 @@ def open_session(radius_root: Path, account_id: str) -> OpenSession | None:
         framed_ip=None if framed_ip is None else _dotted(framed_ip),
         last_seen=seen,
     )
+
+
+@functools.cache
+def session_timeout() -> timedelta:
+    """How long a session with no Stop stays open with nothing heard of it: the dbt var
+    `radius_session_timeout_hours`, whole hours, which int_radius_sessions reads too."""
+    path = DBT_DIR / "dbt_project.yml"
+    dbt_vars = yaml.safe_load(path.read_text()).get("vars") or {}
+    hours = dbt_vars.get("radius_session_timeout_hours")
+    if not isinstance(hours, int) or isinstance(hours, bool) or hours <= 0:
+        raise ValueError(
+            f"{path}: vars.radius_session_timeout_hours must be a whole number of hours "
+            f"above 0, got {hours!r}; set it there (int_radius_sessions reads it too)"
+        )
+    return timedelta(hours=hours)
+
+
+def _date_partitions(radius_root: Path) -> list[tuple[date, Path]]:
+    """The `date=YYYY-MM-DD` folders under `radius_root`, by date; nothing else there."""
+    days = []
+    for folder in radius_root.glob("date=*"):
+        try:
+            day = date.fromisoformat(folder.name.removeprefix("date="))
+        except ValueError:
+            continue
+        if folder.is_dir():
+            days.append((day, folder))
+    return sorted(days)
+
+
+def _files(days: list[tuple[date, Path]], since: date) -> list[str]:
+    """The Parquet files of the partitions from `since` onward."""
+    recent = [folder for day, folder in days if day >= since]
+    return [str(file) for folder in recent for file in sorted(folder.glob("*.parquet"))]
 
 
 def _dotted(address: int) -> str:

@@ -1,5 +1,6 @@
-"""Which session a Disconnect or CoA goes to: the user's latest Start or Interim-Update
-whose session has no Stop and whose NAS has not restarted since."""
+"""Which session a Disconnect or CoA goes to: the one int_radius_sessions would leave open
+(no Stop, no restart of its NAS since it started, heard of within the timeout) that was
+seen last, found from the recent date partitions only."""
 
 from __future__ import annotations
 
@@ -7,13 +8,18 @@ import ipaddress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
+import pytest
 
 from ingest.landing import land
-from ingest.radius.open_sessions import open_session
+from ingest.radius.open_sessions import open_session, session_timeout
 from schemas.raw import RADIUS
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+NOW = T0 + timedelta(hours=1)
+TIMEOUT = session_timeout()  # dbt_project.yml's radius_session_timeout_hours
+DAY = 24 * 60  # minutes
 BRAS_1, BRAS_2 = "10.0.0.1", "10.0.0.2"
 
 
@@ -37,13 +43,13 @@ def lake(tmp_path: Path, *records: dict) -> Path:
     return tmp_path / "radius"
 
 
-def found(radius: Path, account: str = "alice") -> tuple[str, str] | None:
-    session = open_session(radius, account)
+def found(radius: Path, account: str = "alice", now: datetime = NOW) -> tuple[str, str] | None:
+    session = open_session(radius, account, now=now)
     return None if session is None else (session.acct_session_id, session.nas_address)
 
 
 def test_nothing_landed_is_no_session(tmp_path: Path) -> None:
-    assert open_session(tmp_path / "radius", "alice") is None
+    assert open_session(tmp_path / "radius", "alice", now=NOW) is None
 
 
 def test_the_latest_open_session_of_the_account(tmp_path: Path) -> None:
@@ -56,7 +62,7 @@ def test_the_latest_open_session_of_the_account(tmp_path: Path) -> None:
         record("Start", 30, user="bob@acme", sid="b1"),
         record("Start", 15, user="alice", sid="s2", nas=BRAS_2),  # no realm: still alice
     )
-    session = open_session(radius, "alice")
+    session = open_session(radius, "alice", now=NOW)
     assert session is not None
     assert (session.acct_session_id, session.nas_address) == ("s1", BRAS_1)
     assert session.last_seen == T0 + timedelta(minutes=20)
@@ -102,11 +108,78 @@ def test_the_nas_is_its_nas_ip_and_the_client_the_source(tmp_path: Path) -> None
         record("Start", 0, sid="s1", source_ip=_int("192.0.2.9")),  # behind NAT
         record("Start", 1, user="bob", sid="b1", nas_ip=None),
     )
-    session = open_session(radius, "alice")
+    session = open_session(radius, "alice", now=NOW)
     assert session is not None
     assert (session.nas_address, session.client_address) == (BRAS_1, "192.0.2.9")
-    bob = open_session(radius, "bob")
+    bob = open_session(radius, "bob", now=NOW)
     assert bob is not None and (bob.nas_address, bob.client_address) == (BRAS_1, BRAS_1)
+
+
+def test_the_account_is_the_user_name_before_its_first_at(tmp_path: Path) -> None:
+    radius = lake(tmp_path, record("Start", 0, user="alice@home@acme"))
+    assert found(radius, "alice") == ("s1", BRAS_1)
+    assert found(radius, "alice@home") is None
+    assert found(radius, "") is None  # what '@acme' would be: no account
+
+
+def test_a_nas_restart_after_the_start_ends_records_that_come_later(tmp_path: Path) -> None:
+    radius = lake(
+        tmp_path,
+        record("Start", 0, sid="s1"),
+        record("Accounting-On", 5, user=None, sid=None),
+        record("Interim-Update", 10, sid="s1", session_time=600),
+    )
+    assert found(radius) is None
+    # a lost Start: the start is the Interim-Update's time less its Acct-Session-Time
+    lost_start = record("Interim-Update", 10, sid="s1", session_time=600)  # minute 0
+    on = record("Accounting-On", 5, user=None, sid=None)
+    assert found(lake(tmp_path / "lost", on, lost_start)) is None
+    later_start = record("Interim-Update", 10, sid="s1", session_time=240)  # minute 6
+    assert found(lake(tmp_path / "later", on, later_start)) == ("s1", BRAS_1)
+
+
+def test_a_resent_nas_restart_counts_once_as_landed_first(tmp_path: Path) -> None:
+    packet = {"packet_id": 7, "authenticator": bytes(16)}
+    radius = lake(
+        tmp_path,
+        record("Accounting-On", 5, user=None, sid=None, **packet),
+        record("Start", 6, sid="s1"),
+        record("Accounting-On", 8, user=None, sid=None, **packet),  # landed again later
+    )
+    assert found(radius) == ("s1", BRAS_1)
+
+
+def test_a_session_silent_past_the_timeout_has_ended(tmp_path: Path) -> None:
+    radius = lake(tmp_path, record("Start", 0, sid="s1"))
+    assert found(radius, now=T0 + TIMEOUT) == ("s1", BRAS_1)
+    assert found(radius, now=T0 + TIMEOUT + timedelta(seconds=1)) is None
+
+
+def test_a_long_session_ends_at_a_restart_before_the_recent_partitions(tmp_path: Path) -> None:
+    def session(*between: dict) -> list[dict]:
+        return [
+            record("Start", -10 * DAY, sid="s1"),  # 2026-09-21
+            record("Interim-Update", -9 * DAY, sid="s1", session_time=DAY * 60),
+            *between,
+            record("Interim-Update", 0, sid="s1", session_time=10 * DAY * 60),
+        ]
+
+    restart = record("Accounting-On", -5 * DAY, user=None, sid=None)
+    assert found(lake(tmp_path / "restarted", *session(restart))) is None
+    earlier = record("Accounting-On", -12 * DAY, user=None, sid=None)  # before it started
+    other = record("Accounting-Off", -5 * DAY, user=None, sid=None, nas=BRAS_2)
+    assert found(lake(tmp_path / "held", earlier, *session(other))) == ("s1", BRAS_1)
+
+
+def test_only_the_recent_partitions_are_read(tmp_path: Path) -> None:
+    radius = lake(tmp_path, record("Start", 0, sid="s1"))
+    for junk in ["date=2026-09-29/b0.parquet", "_tmp/b1.parquet", "date=x/b2.parquet"]:
+        (radius / junk).parent.mkdir(exist_ok=True)
+        (radius / junk).write_bytes(b"not parquet")
+    # NOW less the timeout is on 2026-09-30: the unreadable 2026-09-29 file is not read
+    assert found(radius) == ("s1", BRAS_1)
+    with pytest.raises(duckdb.Error):  # as it is once the window reaches back to it
+        found(radius, now=NOW - timedelta(days=1))
 
 
 def _int(address: str) -> int:
