@@ -6,6 +6,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,10 @@ class Settings(BaseSettings):
     # The data contracts run on every billing and rating run; JET_QUALITY_CHECKS=false
     # skips them (to measure what they cost). What they recorded before still holds.
     quality_checks: bool = True
+    # Great Expectations' validation results and their Data Docs pages are kept this many
+    # days (hourly rating writes about 2 GB a year); the latest result of every check is
+    # kept however old. The store's findings and waivers are not affected.
+    quality_retention_days: int = Field(default=90, ge=1)
 
     @cached_property
     def root(self) -> Path:
@@ -54,7 +59,8 @@ class Settings(BaseSettings):
 
     @property
     def quality(self) -> Path:
-        """Great Expectations' project: the suites, every validation result, Data Docs."""
+        """Great Expectations' project: the suites, the validation results (see
+        `quality_retention_days`), Data Docs."""
         return self.root / "quality"
 
     @property

@@ -59,3 +59,37 @@ def quality_waive(check: str, day, reason: str, by: str | None) -> None:
     if new:
         dates = ", ".join(str(d) for d in new)
         click.echo(f"waived {check} for {dates}; bill them again to issue their invoices")
+
+
+@quality.command("unwaive")
+@click.argument("check")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="The bill date whose waiver to withdraw (default: every active waiver of CHECK).",
+)
+@click.option("--reason", required=True, help="Why the waiver no longer stands: kept with it.")
+@click.option("--by", default=None, help="Who decides (default: the logged-in user).")
+def quality_unwaive(check: str, day, reason: str, by: str | None) -> None:
+    """Withdraw a waiver of CHECK: the next `jet bill` of its date holds the invoices
+    again while CHECK fails. The waiver is kept, marked withdrawn with who, when and why."""
+    import getpass
+
+    from jet.quality.gate import QualityError, unwaive
+    from jet.store.db import session
+
+    settings = load_settings()
+    try:
+        with session(settings.db_url) as s:
+            withdrawn = unwaive(
+                s, check, reason, by or getpass.getuser(), day.date() if day else None
+            )
+            dates = ", ".join(str(w.bill_date) for w in withdrawn)
+    except QualityError as err:
+        fail(str(err))
+    click.echo(
+        f"withdrew the waiver of {check} for {dates}; "
+        "the next `jet bill` of those dates holds their invoices while it fails"
+    )

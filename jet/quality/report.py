@@ -47,12 +47,14 @@ def refusal(
 
 def status(findings: list[Finding], waived: list[QualityWaiver], docs: Path) -> str:
     """One line per check: its latest result, how many rows failed of how many, when it
-    ran, and the invoices it holds (with the dates waived); then the waivers."""
+    ran, and the invoices it holds (with the dates waived); then every waiver, the
+    withdrawn ones marked so, since they no longer let anything out."""
     if not findings:
         return "No check has run yet: they run with every `jet bill` and `jet rate`."
     by_check = defaultdict(list)
     for w in waived:
-        by_check[w.check].append(w.bill_date)
+        if w.active:
+            by_check[w.check].append(w.bill_date)
     width = max(len(f.check) for f in findings)
     lines = [
         f"{'check':<{width}}  {'result':<8} {'rows failing':>17}  {'checked (UTC)':<16}  holds"
@@ -65,16 +67,24 @@ def status(findings: list[Finding], waived: list[QualityWaiver], docs: Path) -> 
         )
     if waived:
         lines += ["", "Waivers:"]
-        lines += [
-            f"  {w.check} {w.bill_date}: by {w.waived_by} on {w.waived_at:%Y-%m-%d %H:%M}: "
-            f"{w.reason}"
-            for w in waived
-        ]
+        lines += [_waiver(w) for w in waived]
     failing = [f for f in findings if not f.passed]
     for f in failing:
         lines += ["", *_describe(f)]
     lines += ["", f"Data Docs: {docs}"]
     return "\n".join(lines)
+
+
+def _waiver(w: QualityWaiver) -> str:
+    line = (
+        f"  {w.check} {w.bill_date}: by {w.waived_by} on {w.waived_at:%Y-%m-%d %H:%M}: {w.reason}"
+    )
+    if w.active:
+        return line
+    return (
+        f"{line}; WITHDRAWN by {w.withdrawn_by} on {w.withdrawn_at:%Y-%m-%d %H:%M}: "
+        f"{w.withdrawal_reason}"
+    )
 
 
 def _result(finding: Finding, waived: list[date]) -> tuple[str, str]:

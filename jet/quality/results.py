@@ -1,6 +1,7 @@
 """What the validations found, as the store keeps it: the latest run over each bill date,
 with one result per check. Older runs whose bill dates a newer run covers are dropped;
-the full history is in the Data Docs and in Dagster's asset check history."""
+the history is in the Data Docs (for the retention window, jet/quality/retention.py) and
+in Dagster's asset check history."""
 
 from __future__ import annotations
 

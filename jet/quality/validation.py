@@ -1,6 +1,6 @@
 """Validating the contracts with Great Expectations: a file project under
-`$JET_HOME/quality` holds a suite per contract, every validation result, and the Data
-Docs built from them.
+`$JET_HOME/quality` holds a suite per contract, the validation results of the retention
+window (jet/quality/retention.py), and the Data Docs built from them.
 
 GX validates pandas frames (its SQL data source cannot read DuckDB through duckdb-engine:
 each result is fetched after its connection closed, which DuckDB does not allow), so the
@@ -10,6 +10,7 @@ seconds; only a validation imports this module.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 
 import great_expectations as gx
@@ -25,9 +26,12 @@ from sqlalchemy import select
 from jet.config import Settings
 from jet.quality.frames import Frames, Hold
 from jet.quality.results import Finding, record
+from jet.quality.retention import prune, remove_empty_folders
 from jet.store.db import session
 from jet.store.models import RemoteRealm
 from schemas.contracts import CONTRACTS, Between, Check, Contract, Equal, InSet, IsNull, Unique
+
+log = logging.getLogger(__name__)
 
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
 # The Data Docs index lists this many of the latest validation results (each result has
@@ -49,7 +53,8 @@ def check_contracts(settings: Settings, first: date, last: date) -> list[Finding
 def validate(
     settings: Settings, first: date, last: date, remote_realms: list[str]
 ) -> list[Finding]:
-    """Validate every contract for the bill dates [first, last]; update the Data Docs."""
+    """Validate every contract for the bill dates [first, last]; prune the results past
+    retention, then update the Data Docs (whose index drops the pruned pages)."""
     run = {"checked_at": datetime.now(UTC), "first_bill_date": first, "last_bill_date": last}
     frames = Frames(settings, first, last, remote_realms)
     context = _context(settings)
@@ -77,8 +82,20 @@ def validate(
         for evaluated in result.results:
             name = evaluated.expectation_config.meta["check"]
             findings.append(_finding(frames, contract, checks[name], evaluated, **run))
+    pruned = _prune(context, settings)
     context.build_data_docs(resource_identifiers=documented)
+    remove_empty_folders(settings.quality_docs.parent / "validations", pruned)
     return findings
+
+
+def _prune(context, settings: Settings) -> list:
+    """The results past retention, removed; none when pruning fails, which must not stop
+    a run from recording its findings."""
+    try:
+        return prune(context, settings.quality, settings.quality_retention_days)
+    except Exception:
+        log.warning("pruning old validation results failed; they are kept", exc_info=True)
+        return []
 
 
 def _pandas(table: pa.Table):

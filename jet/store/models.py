@@ -294,13 +294,31 @@ class QualityResult(Base):
 
 class QualityWaiver(Base):
     """A person's decision to issue a bill date's invoices although `check` fails for it,
-    with who decided, when, and why."""
+    with who decided, when, and why. Withdrawing it records who, when and why instead of
+    deleting it, so the history stays auditable; one waiver of a check and date is
+    active (not withdrawn) at a time."""
 
     __tablename__ = "quality_waivers"
-    __table_args__ = (UniqueConstraint("check", "bill_date"),)
+    __table_args__ = (
+        Index(
+            "uq_quality_waivers_active",
+            "check",
+            "bill_date",
+            unique=True,
+            sqlite_where=text("withdrawn_at IS NULL"),
+            postgresql_where=text("withdrawn_at IS NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     check: Mapped[str] = mapped_column(String(100))
     bill_date: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(500))
     waived_by: Mapped[str] = mapped_column(String(64))
     waived_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_by: Mapped[str | None] = mapped_column(String(64))
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(500))
+
+    @property
+    def active(self) -> bool:
+        return self.withdrawn_at is None

@@ -1,5 +1,6 @@
 """The data quality gate end to end: `jet bill` (Dagster in process, dbt against DuckDB,
-SQLite via Alembic, Great Expectations over the lake) on a lake holding a broken batch.
+SQLite via Alembic, Great Expectations over the lake) on a lake holding a broken batch:
+what it holds, waivers and their withdrawal, and the retention of validation results.
 
 The batch is written the way a faulty collector or a hand-copied file gets into the
 lake, not through `ingest.landing.land` (which refuses negative counters and files each
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -111,6 +114,60 @@ def write_like_a_faulty_collector(raw, batch: str) -> None:
     (raw / "radius" / "_manifests" / f"{batch}.json").write_text(json.dumps(manifest))
 
 
+def age_results(quality: Path) -> dict[str, tuple[Path, Path]]:
+    """Copies of the newest raw_radius validation result as if written days ago, with
+    their Data Docs pages, one holding a check since retired; each name's result file
+    and page."""
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ValidationResultIdentifier,
+    )
+
+    context = gx.get_context(mode="file", project_root_dir=quality)
+    store = context.validation_results_store
+    newest = max(
+        (k for k in store.list_keys() if k.expectation_suite_identifier.name == "raw_radius"),
+        key=lambda k: k.run_id.run_time,
+    )
+    now, aged = datetime.now(UTC), {}
+    for name, days in [
+        ("10 days", 10),
+        ("100 days", 100),
+        ("200 days, a retired check's latest", 200),
+        ("300 days, the retired check again", 300),
+    ]:
+        result = store.get(newest)
+        if "retired" in name:
+            result.results[0].expectation_config.meta["check"] = "raw_radius.retired"
+        run = RunIdentifier(run_name="__none__", run_time=now - timedelta(days=days))
+        key = ValidationResultIdentifier(
+            newest.expectation_suite_identifier, run, newest.batch_identifier
+        )
+        store.set(key, result)
+        aged[name] = key
+    context.build_data_docs(resource_identifiers=list(aged.values()))
+    folder = Path(store.store_backend.full_base_directory)
+    site = quality / "gx" / "uncommitted" / "data_docs" / "local_site" / "validations"
+    files = {
+        name: (
+            folder.joinpath(*key.to_tuple()).with_suffix(".json"),
+            site.joinpath(*key.to_tuple()).with_suffix(".html"),
+        )
+        for name, key in aged.items()
+    }
+    assert all(result.exists() and page.exists() for result, page in files.values())
+    return files
+
+
+def dead_links(site: Path) -> list[str]:
+    """The pages the Data Docs index links to that do not exist."""
+    index = (site / "index.html").read_text()
+    links = re.findall(r"""(?:href="|'_table_row_link_path': ')([^"'#:]+\.html)""", index)
+    assert any(link.startswith("validations/") for link in links)
+    return [link for link in links if not (site / link).exists()]
+
+
 def _jet(*args: str):
     return CliRunner().invoke(main, list(args))
 
@@ -176,6 +233,7 @@ def test_a_broken_batch_holds_its_bill_date_until_it_is_fixed(broken_lake):
     assert status.exit_code == 0, status.output
     line = next(x for x in status.output.splitlines() if x.startswith("raw_radius.known_account "))
     assert "FAILED" in line and "1 of 4" in line and "every realm 2026-01-21..2026-02-20" in line
+    aged = age_results(settings.quality)
 
     # fixed: the file goes, its records land again through landing (the counter as the
     # NAS sent it, the late row under its own day); mallory is nobody of ours
@@ -194,8 +252,18 @@ def test_a_broken_batch_holds_its_bill_date_until_it_is_fixed(broken_lake):
     status = _jet("quality", "status").output
     assert "FAILED" not in status and "raw_radius.known_account " in status
 
+    # the run pruned the results past 90 days, and their Data Docs pages, but for the
+    # latest result of a check no later run has
+    site = settings.quality_docs.parent
+    kept = {name for name, (result, page) in aged.items() if result.exists() and page.exists()}
+    assert kept == {"10 days", "200 days, a retired check's latest"}
+    for name in ("100 days", "300 days, the retired check again"):
+        result, page = aged[name]
+        assert not result.parent.exists() and not page.parent.exists()
+    assert dead_links(site) == []
 
-def test_waived_checks_let_their_bill_date_go_out(broken_lake):
+
+def test_waived_checks_let_their_bill_date_go_out_until_withdrawn(broken_lake):
     settings = broken_lake
     refused = _jet("quality", "waive", "raw_radius.known_account", "--reason", " ")
     assert refused.exit_code == 1 and "needs a reason" in refused.output
@@ -205,7 +273,33 @@ def test_waived_checks_let_their_bill_date_go_out(broken_lake):
         )
         assert waived.exit_code == 0, waived.output
 
-    # the checks fail on the same data, and the invoice goes out
+    # one waiver withdrawn: that check holds the date again, the others still let it go
+    at_feb = ["raw_radius.known_account", "--date", "2026-02-01"]
+    withdrawn = _jet(
+        "quality", "unwaive", *at_feb, "--reason", "mallory is a real customer", "--by", "audit"
+    )
+    assert withdrawn.exit_code == 0, withdrawn.output
+    assert "withdrew the waiver of raw_radius.known_account for 2026-02-01" in withdrawn.output
+    again = _jet("quality", "unwaive", *at_feb, "--reason", "twice")
+    assert again.exit_code == 1 and "no active waiver at 2026-02-01" in again.output
+    assert "  raw_radius.columns 2026-02-01 (by ops: test NAS)" in again.output
+
+    result = _jet("bill", "--from", "2026-02-01", "--to", "2026-02-01")
+    assert result.exit_code == 1, result.output
+    assert "2026-02-01 demo: raw_radius.known_account\n" in result.output
+    assert _issued(settings) == []
+    status = _jet("quality", "status").output
+    line = next(x for x in status.splitlines() if x.startswith("raw_radius.known_account "))
+    assert "FAILED" in line and "waived" not in line
+    assert (
+        "raw_radius.known_account 2026-02-01: by ops on " in status
+        and "test NAS; WITHDRAWN by audit on " in status
+        and ": mallory is a real customer" in status
+    )
+
+    # waived again: the checks fail on the same data, and the invoice goes out
+    waived = _jet("quality", "waive", *at_feb, "--reason", "billed as usual", "--by", "ops")
+    assert waived.exit_code == 0, waived.output
     result = _jet("bill", "--from", "2026-02-01", "--to", "2026-02-01")
     assert result.exit_code == 0, result.output
     assert _issued(settings) == [("DEMO-2026-000001", date(2026, 2, 1), "51.10")]
@@ -214,5 +308,6 @@ def test_waived_checks_let_their_bill_date_go_out(broken_lake):
     status = _jet("quality", "status").output
     line = next(x for x in status.splitlines() if x.startswith("raw_radius.known_account "))
     assert "FAILED" in line and "(waived at 2026-02-01)" in line
-    assert "raw_radius.known_account 2026-02-01: by ops on " in status
     assert status.count(": test NAS") == len(HELD)
+    assert "raw_radius.known_account 2026-02-01: by ops on " in status
+    assert ": billed as usual" in status

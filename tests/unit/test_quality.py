@@ -1,25 +1,32 @@
 """The quality gate's parts without Dagster or Great Expectations: which bill dates a
-usage day can be billed at, the contracts' SQL over a lake holding broken files, and
-what the gate holds from recorded findings and waivers (SQLite via Alembic)."""
+usage day can be billed at, the contracts' SQL over a lake holding broken files, what
+the gate holds from recorded findings and waivers (SQLite via Alembic), their withdrawal
+and its migration, and which validation results retention removes."""
 
 from __future__ import annotations
 
 import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy.exc import IntegrityError
 
 from ingest.landing import land
 from jet.quality.frames import _MACROS, Frames, Hold, month_before
-from jet.quality.gate import Gate, QualityError, waive
+from jet.quality.gate import Gate, QualityError, unwaive, waive, waivers
+from jet.quality.report import status
 from jet.quality.results import Finding, latest, record
+from jet.quality.retention import RetentionError, expired, prune
 from jet.simulate import load_scenario
 from jet.snapshot import write_snapshot
-from jet.store.db import session
+from jet.store.db import alembic_config, engine, session
 from schemas.contracts import UPSTREAM_CSV
 from schemas.raw import UPSTREAM_CSV as UPSTREAM_SCHEMA
 from schemas.raw import landed_schema
@@ -219,3 +226,99 @@ def test_a_waiver_lets_one_check_pass_at_one_date(settings):
         waive(s, "raw_radius.status_type_known", "x", "ops")
     with session(settings.db_url) as s, pytest.raises(QualityError, match="holds no bill date"):
         waive(s, "fct_invoice_drafts.not_invoiced_already", "x", "ops")
+
+
+def test_a_withdrawn_waiver_holds_again_and_stays_on_record(settings):
+    check, today = "raw_radius.known_account", datetime.now(UTC).date()
+    _record(settings, today, today, [(check, [Hold(None, today, today)], True)])
+    with session(settings.db_url) as s:
+        waive(s, check, "test users", "ops", today)
+    with session(settings.db_url) as s:
+        assert Gate(s, today, today).holding("acme", today) == []
+        with pytest.raises(QualityError, match="needs a reason"):
+            unwaive(s, check, " ", "ops")
+        withdrawn = unwaive(s, check, "they were real", "audit")
+        assert [w.bill_date for w in withdrawn] == [today]
+    with session(settings.db_url) as s:
+        assert _checks(Gate(s, today, today).holding("acme", today)) == [check]
+        with pytest.raises(QualityError) as err:
+            unwaive(s, check, "again", "audit", today)
+        assert f"has no active waiver at {today} (its waiver of {today} was withdrawn by audit" in (
+            str(err.value)
+        )
+        assert "no check has an active waiver: there is nothing to withdraw" in str(err.value)
+        new, existing = waive(s, check, "checked: test users after all", "ops", today)
+        assert new == [today] and existing == []  # a withdrawn waiver leaves room for a new one
+    with session(settings.db_url) as s:
+        with pytest.raises(QualityError) as err:
+            unwaive(s, "raw_radius.nope", "x", "audit")
+        assert "there is no check 'raw_radius.nope'" in str(err.value)
+        assert "The active waivers, which `jet quality unwaive CHECK --date D" in str(err.value)
+        assert f"  {check} {today} (by ops: checked: test users after all)" in str(err.value)
+        history = waivers(s)
+        shown = status(latest(s), history, Path("docs"))
+    assert [(w.reason, w.withdrawn_by, w.withdrawal_reason) for w in history] == [
+        ("test users", "audit", "they were real"),
+        ("checked: test users after all", None, None),
+    ]
+    assert f"{check} {today}: by ops on " in shown
+    assert "test users; WITHDRAWN by audit on " in shown and ": they were real" in shown
+    assert f"(waived at {today})" in shown
+
+
+def test_waivers_of_0007_stay_active_after_0008(settings):
+    cfg = alembic_config(settings.db_url)
+    command.upgrade(cfg, "0007")
+    waiver = {"c": "raw_radius.columns", "d": FEB, "at": datetime.now(UTC)}
+    insert = sa.text(
+        'insert into quality_waivers ("check", bill_date, reason, waived_by, waived_at) '
+        "values (:c, :d, 'r', 'ops', :at)"
+    )
+    with engine(settings.db_url).begin() as conn:
+        conn.execute(insert, waiver)
+    command.upgrade(cfg, "0008")
+    with session(settings.db_url) as s:
+        (kept,) = waivers(s)
+        assert (kept.check, kept.bill_date, kept.active) == ("raw_radius.columns", FEB, True)
+    with pytest.raises(IntegrityError), engine(settings.db_url).begin() as conn:
+        conn.execute(insert, waiver)  # one active waiver per check and date
+    with session(settings.db_url) as s:
+        unwaive(s, "raw_radius.columns", "wrong date", "ops", FEB)
+    with engine(settings.db_url).begin() as conn:
+        conn.execute(insert, waiver)
+    command.downgrade(cfg, "0007")  # keeps the active waivers, drops the withdrawn
+    with engine(settings.db_url).connect() as conn:
+        assert conn.execute(sa.text("select count(*) from quality_waivers")).scalar() == 1
+
+
+def test_retention_keeps_the_window_and_each_checks_latest_result():
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    cutoff = now - timedelta(days=90)
+    checks = {
+        "new": {"a.x", "a.y"},  # the suite's newest: read, kept
+        "inside": {"a.x", "a.y", "a.retired"},  # in the window, not read
+        "retired": {"a.x", "a.retired"},  # old; no newer result read holds a.retired: kept
+        "retired-before": {"a.retired"},
+        "old": {"a.x"},
+        "b-only": {"b.x"},  # a suite's only result: kept however old
+    }
+    days = {"new": 1, "inside": 89, "retired": 91, "retired-before": 200, "old": 95}
+    results = [("a", now - timedelta(days=d), key) for key, d in days.items()]
+    results.append(("b", now - timedelta(days=400), "b-only"))
+    read = []
+
+    def reading(key):
+        read.append(key)
+        return checks[key]
+
+    assert sorted(expired(results, reading, cutoff)) == ["old", "retired-before"]
+    assert "inside" not in read
+
+
+def test_retention_prunes_nothing_outside_the_quality_folder(tmp_path):
+    quality = tmp_path / "quality"
+    for folder in (tmp_path / "elsewhere", quality / ".." / "elsewhere"):
+        backend = SimpleNamespace(full_base_directory=str(folder))
+        context = SimpleNamespace(validation_results_store=SimpleNamespace(store_backend=backend))
+        with pytest.raises(RetentionError, match="not under .*nothing was pruned"):
+            prune(context, quality, 90)
