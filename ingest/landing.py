@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from jet.errors import JetError
 from schemas.raw import SOURCES, landed_schema
 
 _BATCH_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}")
@@ -55,7 +56,7 @@ _COMPRESSION = "zstd"
 _ZSTD_FROM_ROWS = 2_000
 
 
-class LandingError(ValueError):
+class LandingError(JetError, ValueError):
     """A batch that cannot be landed as given; nothing was written."""
 
 

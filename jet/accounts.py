@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from jet.errors import JetError
 from jet.realms import catalog_on
 from jet.session_control import coa_event, disconnect_event
 from jet.store.models import Account, Subscription
@@ -119,7 +120,7 @@ BALANCE_PLACES = 6
 _CLEAR = ("none", "never")
 
 
-class AccountError(ValueError):
+class AccountError(JetError, ValueError):
     """An account change that cannot be made as asked; nothing was changed."""
 
 

@@ -13,12 +13,13 @@ import ipaddress
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jet.errors import JetError
 from jet.store.models import Account, IpAssignment
 
 _MAPPED = 96  # bits before an IPv4-mapped address
 
 
-class AddressError(ValueError):
+class AddressError(JetError, ValueError):
     """Text that is not an IP network Jet can assign."""
 
 

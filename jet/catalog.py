@@ -26,6 +26,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from jet.errors import JetError
+
 UNIT_DIVISORS: dict[str, int] = {
     "B": 1,
     "KB": 1000,
@@ -59,7 +61,7 @@ _RATE_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9}
 Loc = tuple[str | int, ...]
 
 
-class CatalogError(ValueError):
+class CatalogError(JetError, ValueError):
     """A refused catalog: every problem found, each as (key path, what was expected and found)."""
 
     def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from jet.config import Settings
+from jet.errors import JetError
 from jet.money import round_money
 from jet.quality.gate import Gate
 from jet.quality.results import Finding
@@ -249,7 +250,7 @@ def _credit_note_heading(invoice: Invoice, numbers: dict[int, str]) -> dict:
     }
 
 
-class CreditError(ValueError):
+class CreditError(JetError, ValueError):
     pass
 
 

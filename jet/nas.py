@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jet.errors import JetError
 from jet.store.db import session
 from jet.store.models import NasClient, Realm
 
@@ -19,7 +20,7 @@ MAX_SECRET = 128
 COA_PORT = 3799  # RFC 5176 section 3
 
 
-class NasError(ValueError):
+class NasError(JetError, ValueError):
     """A NAS client that cannot be added or removed as asked; nothing was changed."""
 
 

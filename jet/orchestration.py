@@ -12,12 +12,13 @@ from datetime import date
 from pathlib import Path
 
 from jet.config import Settings
+from jet.errors import JetError
 
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
-class JobFailed(RuntimeError):
+class JobFailed(JetError, RuntimeError):
     pass
 
 

@@ -11,12 +11,13 @@ from pathlib import Path
 
 from jet.config import Settings
 from jet.drafts import draft_invoices
+from jet.errors import JetError
 from jet.store.db import session
 from jet.store.models import Account
 from jet.warehouse import rate
 
 
-class PreviewError(ValueError):
+class PreviewError(JetError, ValueError):
     pass
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jet.errors import JetError
 from jet.nas import MAX_SECRET
 from jet.store.models import RemoteRealm
 
@@ -28,7 +29,7 @@ MAX_RETRIES = 10
 _REALM = re.compile(r"[a-z0-9]([a-z0-9_.-]{0,251}[a-z0-9])?")
 
 
-class RemoteRealmError(ValueError):
+class RemoteRealmError(JetError, ValueError):
     """A remote realm that cannot be added or removed as asked; nothing was changed."""
 
 

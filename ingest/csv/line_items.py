@@ -39,6 +39,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jet.errors import JetError
 from jet.store.models import Account, LineItem
 
 COLUMNS = ("account", "date", "description", "amount", "taxable")
@@ -60,7 +61,7 @@ _TAXABLE = {
 }
 
 
-class LineItemsError(ValueError):
+class LineItemsError(JetError, ValueError):
     """A refused file: every bad row, each as (line number, what was wrong and expected)."""
 
     def __init__(self, source: str, problems: list[tuple[int, str]]) -> None:

@@ -30,6 +30,7 @@ from pydantic_core import PydanticCustomError
 
 from jet.catalog import CatalogError, load_yaml
 from jet.config import PROJECT_ROOT
+from jet.errors import JetError
 
 SHIPPED = PROJECT_ROOT / "examples" / "profiles"
 
@@ -45,7 +46,7 @@ BYTE_UNITS: dict[str, int] = {
 DURATION_UNITS: dict[str, int] = {"s": 1, "min": 60, "h": 3600}
 
 
-class ProfileError(ValueError):
+class ProfileError(JetError, ValueError):
     """A refused profile: every problem, each as (key path, what was wrong and expected)."""
 
     def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:

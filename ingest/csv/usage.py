@@ -43,6 +43,7 @@ from ingest.csv.conversions import Converted, as_mask, quantities, timestamps
 from ingest.csv.profiles import BYTE_UNITS, DURATION_UNITS, UsageProfile
 from ingest.csv.records import Records, find_records
 from ingest.landing import batch_manifest, content_batch_id, land, landed_batches
+from jet.errors import JetError
 from jet.store.models import Account
 from schemas.raw import UPSTREAM_CSV
 
@@ -54,7 +55,7 @@ _SHOW = 60  # characters of a value quoted in a reason
 AccountLookup = Callable[[list[str]], dict[str, str]]
 
 
-class UsageFileError(ValueError):
+class UsageFileError(JetError, ValueError):
     """A file that cannot be read with its profile at all; nothing was imported."""
 
 

@@ -60,6 +60,7 @@ from ingest.radius.packets import (
     verify_request,
 )
 from ingest.radius.proxy import AccountingTap
+from jet.errors import JetError
 from jet.network_access import AccessView
 
 log = logging.getLogger("jet.radius")
@@ -79,7 +80,7 @@ Address = tuple[str, int]
 Key = tuple[str, int, int, bytes]  # source address, source port, Identifier, authenticator
 
 
-class ServerError(RuntimeError):
+class ServerError(JetError, RuntimeError):
     """The server cannot start as configured (the port is taken, say)."""
 
 

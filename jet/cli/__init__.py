@@ -5,6 +5,8 @@ one holds the root group and adds them to it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from jet.cli import (
@@ -23,9 +25,22 @@ from jet.cli import (
     realm,
     sql,
 )
+from jet.cli.common import fail
+from jet.errors import JetError
 
 
-@click.group()
+class _JetGroup(click.Group):
+    """The root group: a JetError from any command, however deep, ends `jet` with its
+    message on stderr and exit code 1 (`fail`), so commands need not catch them."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except JetError as err:
+            fail(str(err))
+
+
+@click.group(cls=_JetGroup)
 def main() -> None:
     """Jet: billing for internet service providers and wi-fi hotspot operators."""
 

@@ -25,7 +25,7 @@ def account_password(account_id: str, password_stdin: bool, remove: bool) -> Non
 
     Asks for it twice unless --password-stdin is given. The store keeps it in clear:
     see docs/decisions.md, "RADIUS"."""
-    from jet.accounts import AccountError, set_radius_password
+    from jet.accounts import set_radius_password
     from jet.store.db import session
 
     if remove and password_stdin:
@@ -37,11 +37,8 @@ def account_password(account_id: str, password_stdin: bool, remove: bool) -> Non
     else:
         password = click.prompt("RADIUS password", hide_input=True, confirmation_prompt=True)
     settings = load_settings()
-    try:
-        with session(settings.db_url) as s:
-            set_radius_password(s, account_id, password)
-    except AccountError as err:
-        fail(str(err))
+    with session(settings.db_url) as s:
+        set_radius_password(s, account_id, password)
     done = "removed the password of" if password is None else "set the password of"
     click.echo(f"{done} {account_id}; {RADIUS_RELOAD}")
 
@@ -69,24 +66,21 @@ def account_set(
     balance: str | None,
 ) -> None:
     """Change what decides whether ACCOUNT may log in through RADIUS."""
-    from jet.accounts import AccountError, describe_access, update_account
+    from jet.accounts import describe_access, update_account
     from jet.store.db import session
 
     settings = load_settings()
-    try:
-        with session(settings.db_url) as s:
-            changed = update_account(
-                s,
-                account_id,
-                status=status,
-                expires=expires,
-                framed_ip=framed_ip,
-                prepaid=prepaid,
-                balance=balance,
-            )
-            summary = describe_access(changed)
-    except AccountError as err:
-        fail(str(err))
+    with session(settings.db_url) as s:
+        changed = update_account(
+            s,
+            account_id,
+            status=status,
+            expires=expires,
+            framed_ip=framed_ip,
+            prepaid=prepaid,
+            balance=balance,
+        )
+        summary = describe_access(changed)
     click.echo(f"{summary}; {RADIUS_RELOAD}")
     _dispatch_now(settings, account_id)
 
@@ -106,16 +100,13 @@ def account_plan(account_id: str, plan: str, day) -> None:
     and the NAS gets a CoA-Request with the new plan's reply attributes that day."""
     from datetime import UTC, datetime
 
-    from jet.accounts import AccountError, change_plan
+    from jet.accounts import change_plan
     from jet.store.db import session
 
     settings = load_settings()
     start = day.date() if day else datetime.now(UTC).date()
-    try:
-        with session(settings.db_url) as s:
-            change_plan(s, account_id, plan, start)
-    except AccountError as err:
-        fail(str(err))
+    with session(settings.db_url) as s:
+        change_plan(s, account_id, plan, start)
     click.echo(f"{account_id} is on {plan} from {start}")
     if start > datetime.now(UTC).date():
         click.echo(f"its session gets a CoA-Request on {start}, from `jet radius serve`")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from jet.cli.common import fail, load_settings
+from jet.cli.common import load_settings
 
 
 @click.command()
@@ -16,13 +16,9 @@ from jet.cli.common import fail, load_settings
 @click.option("--json", "as_json", is_flag=True, help="Print invoices as JSON (billing-rules.md).")
 def simulate(file: Path, as_json: bool) -> None:
     """Bill the scenario FILE up to its `until` date, in a throw-away home."""
-    from jet.catalog import CatalogError
     from jet.simulate import simulate as run
 
-    try:
-        invoices = run(file)
-    except CatalogError as err:
-        fail(str(err))
+    invoices = run(file)
     if as_json:
         click.echo(json.dumps({"invoices": invoices}, indent=2))
         return
@@ -39,12 +35,9 @@ def bill(first, last) -> None:
 
     Invoices whose data fails a blocking data contract are held, with the reasons and
     what to do (`jet quality status`); the rest are issued, and it exits 1."""
-    from jet.orchestration import JobFailed, run_job
+    from jet.orchestration import run_job
 
-    try:
-        run_job(load_settings(), "billing_cycle", first.date(), last.date())
-    except JobFailed as err:
-        fail(str(err))
+    run_job(load_settings(), "billing_cycle", first.date(), last.date())
     click.echo(f"billing cycle {first.date()}..{last.date()} done")
 
 
@@ -57,11 +50,8 @@ def bill(first, last) -> None:
 )
 def rate(as_of) -> None:
     """Refresh usage and draft invoice marts without issuing anything."""
-    from jet.orchestration import JobFailed, run_job
+    from jet.orchestration import run_job
 
     day = as_of.date() if as_of else date.today()
-    try:
-        run_job(load_settings(), "rating", day, day)
-    except JobFailed as err:
-        fail(str(err))
+    run_job(load_settings(), "rating", day, day)
     click.echo(f"marts rated up to {day}: {load_settings().marts}")

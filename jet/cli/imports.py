@@ -21,16 +21,12 @@ def import_line_items(file: Path) -> None:
 
     Columns: account,date,description,amount,taxable. A file with any bad row is
     refused whole; importing the same file again adds nothing."""
-    from ingest.csv.line_items import LineItemsError
     from ingest.csv.line_items import import_line_items as run
     from jet.store.db import session
 
     settings = load_settings()
-    try:
-        with session(settings.db_url) as s:
-            result = run(s, file)
-    except LineItemsError as err:
-        fail(str(err))
+    with session(settings.db_url) as s:
+        result = run(s, file)
     if result.already_imported:
         click.echo(f"already imported: {file}")
     else:
@@ -55,24 +51,20 @@ def import_usage(file: Path, profile_name: str) -> None:
     be landed."""
     from datetime import datetime
 
-    from ingest.csv.profiles import ProfileError, load_profile
-    from ingest.csv.usage import UsageFileError
+    from ingest.csv.profiles import load_profile
     from ingest.csv.usage import import_usage as run
     from jet.store.db import session
 
     settings = load_settings()
-    try:
-        profile = load_profile(profile_name, settings.profiles)
-        with session(settings.db_url) as s:
-            result = run(
-                file,
-                profile,
-                raw_root=settings.raw,
-                quarantine_dir=settings.quarantine,
-                session=s,
-            )
-    except (ProfileError, UsageFileError) as err:
-        fail(str(err))
+    profile = load_profile(profile_name, settings.profiles)
+    with session(settings.db_url) as s:
+        result = run(
+            file,
+            profile,
+            raw_root=settings.raw,
+            quarantine_dir=settings.quarantine,
+            session=s,
+        )
     if result.landed_at is not None:
         when = datetime.fromisoformat(result.landed_at).strftime("%Y-%m-%d %H:%M UTC")
         click.echo(

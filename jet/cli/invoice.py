@@ -7,7 +7,7 @@ from datetime import date
 
 import click
 
-from jet.cli.common import fail, load_settings
+from jet.cli.common import load_settings
 
 
 @click.group()
@@ -27,13 +27,10 @@ def invoice() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the draft as JSON.")
 def invoice_preview(account: str, day, as_json: bool) -> None:
     """Print ACCOUNT's next invoice as it stands now; nothing is issued or published."""
-    from jet.preview import PreviewError, preview
+    from jet.preview import preview
 
     when = day.date() if day else date.today()
-    try:
-        draft = preview(load_settings(), account, when)
-    except PreviewError as err:
-        fail(str(err))
+    draft = preview(load_settings(), account, when)
     if draft is None:
         click.echo(f"{account} would get no invoice at its first bill date on or after {when}")
     elif as_json:
@@ -56,12 +53,9 @@ def invoice_preview(account: str, day, as_json: bool) -> None:
 )
 def invoice_credit(number: str, reason: str, lines: tuple[int, ...]) -> None:
     """Issue a credit note for invoice NUMBER, whole or for some of its lines."""
-    from jet.invoicing import CreditError, credit_invoice, render_pdfs
+    from jet.invoicing import credit_invoice, render_pdfs
 
     settings = load_settings()
-    try:
-        note = credit_invoice(settings, number, reason, list(lines) or None)
-    except CreditError as err:
-        fail(str(err))
+    note = credit_invoice(settings, number, reason, list(lines) or None)
     render_pdfs(settings)
     click.echo(f"issued credit note {note.number} for {number}: {note.currency} {note.total}")

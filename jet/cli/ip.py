@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from jet.cli.common import fail, load_settings
+from jet.cli.common import load_settings
 
 
 @click.group()
@@ -17,14 +17,11 @@ def ip() -> None:
 @click.argument("network")
 def ip_assign(account: str, network: str) -> None:
     """Give ACCOUNT the NETWORK (192.0.2.8/29, 2001:db8::/48 or one address)."""
-    from jet.addresses import AddressError, assign
+    from jet.addresses import assign
     from jet.store.db import session
 
-    try:
-        with session(load_settings().db_url) as s:
-            assigned = assign(s, account, network).network
-    except AddressError as err:
-        fail(str(err))
+    with session(load_settings().db_url) as s:
+        assigned = assign(s, account, network).network
     click.echo(f"assigned {assigned} to {account}; flows are attributed from the next rating")
 
 
@@ -32,15 +29,12 @@ def ip_assign(account: str, network: str) -> None:
 @click.argument("network")
 def ip_unassign(network: str) -> None:
     """Take NETWORK away from its account."""
-    from jet.addresses import AddressError, unassign
+    from jet.addresses import unassign
     from jet.store.db import session
 
-    try:
-        with session(load_settings().db_url) as s:
-            removed = unassign(s, network)
-            click.echo(f"unassigned {removed.network} from {removed.account_id}")
-    except AddressError as err:
-        fail(str(err))
+    with session(load_settings().db_url) as s:
+        removed = unassign(s, network)
+        click.echo(f"unassigned {removed.network} from {removed.account_id}")
 
 
 @ip.command("list")

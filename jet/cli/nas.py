@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from jet.cli.common import fail, load_settings
+from jet.cli.common import load_settings
 
 
 @click.group()
@@ -26,15 +26,12 @@ def nas() -> None:
 )
 def nas_add(address: str, secret: str, realm: str, name: str | None, coa_port: int) -> None:
     """Accept RADIUS from the NAS at ADDRESS (the IPv4 address it sends from)."""
-    from jet.nas import NasError, add_nas_client
+    from jet.nas import add_nas_client
     from jet.store.db import session
 
     settings = load_settings()
-    try:
-        with session(settings.db_url) as s:
-            client = add_nas_client(s, address, secret, realm, name, coa_port)
-    except NasError as err:
-        fail(str(err))
+    with session(settings.db_url) as s:
+        client = add_nas_client(s, address, secret, realm, name, coa_port)
     click.echo(
         f"added NAS {client.address} ({client.name or 'unnamed'}) for realm {client.realm_id}; "
         "a running `jet radius serve` takes it on SIGHUP"
@@ -63,13 +60,10 @@ def nas_list() -> None:
 @click.argument("address")
 def nas_remove(address: str) -> None:
     """Stop accepting RADIUS from the NAS at ADDRESS."""
-    from jet.nas import NasError, remove_nas_client
+    from jet.nas import remove_nas_client
     from jet.store.db import session
 
     settings = load_settings()
-    try:
-        with session(settings.db_url) as s:
-            client = remove_nas_client(s, address)
-    except NasError as err:
-        fail(str(err))
+    with session(settings.db_url) as s:
+        client = remove_nas_client(s, address)
     click.echo(f"removed NAS {client.address} (realm {client.realm_id})")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from jet.cli.common import fail, load_settings
+from jet.cli.common import load_settings
 
 
 @click.group()
@@ -43,17 +43,14 @@ def quality_waive(check: str, day, reason: str, by: str | None) -> None:
     CHECK is as `jet quality status` names it, e.g. raw_radius.known_account."""
     import getpass
 
-    from jet.quality.gate import QualityError, waive
+    from jet.quality.gate import waive
     from jet.store.db import session
 
     settings = load_settings()
-    try:
-        with session(settings.db_url) as s:
-            new, existing = waive(
-                s, check, reason, by or getpass.getuser(), day.date() if day else None
-            )
-    except QualityError as err:
-        fail(str(err))
+    with session(settings.db_url) as s:
+        new, existing = waive(
+            s, check, reason, by or getpass.getuser(), day.date() if day else None
+        )
     for w in existing:
         click.echo(f"{check} was waived for {w.bill_date} already, by {w.waived_by}: {w.reason}")
     if new:
@@ -77,18 +74,13 @@ def quality_unwaive(check: str, day, reason: str, by: str | None) -> None:
     again while CHECK fails. The waiver is kept, marked withdrawn with who, when and why."""
     import getpass
 
-    from jet.quality.gate import QualityError, unwaive
+    from jet.quality.gate import unwaive
     from jet.store.db import session
 
     settings = load_settings()
-    try:
-        with session(settings.db_url) as s:
-            withdrawn = unwaive(
-                s, check, reason, by or getpass.getuser(), day.date() if day else None
-            )
-            dates = ", ".join(str(w.bill_date) for w in withdrawn)
-    except QualityError as err:
-        fail(str(err))
+    with session(settings.db_url) as s:
+        withdrawn = unwaive(s, check, reason, by or getpass.getuser(), day.date() if day else None)
+        dates = ", ".join(str(w.bill_date) for w in withdrawn)
     click.echo(
         f"withdrew the waiver of {check} for {dates}; "
         "the next `jet bill` of those dates holds their invoices while it fails"

@@ -95,8 +95,7 @@ def radius_serve(
     import asyncio
     import threading
 
-    from ingest.landing import LandingError
-    from ingest.radius.server import ServerError, serve
+    from ingest.radius.server import serve
     from jet.nas import client_secrets
     from jet.network_access import load_view
     from jet.session_control import dispatch_forever
@@ -128,8 +127,6 @@ def radius_serve(
                 require_message_authenticator=require_message_authenticator,
             )
         )
-    except (ServerError, LandingError) as err:
-        fail(str(err))
     finally:
         stop_dispatching.set()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from jet.cli.common import fail, load_settings
+from jet.cli.common import load_settings
 from jet.cli.radius import RADIUS_RELOAD
 
 
@@ -49,17 +49,14 @@ def realm_remote_add(
 ) -> None:
     """Proxy the logins of users named user@REALM (or of any user at a NAS of REALM) to
     the RADIUS server SERVER, and relay its answers."""
-    from jet.remote_realms import RemoteRealmError, add_remote_realm
+    from jet.remote_realms import add_remote_realm
     from jet.store.db import session
 
     settings = load_settings()
-    try:
-        with session(settings.db_url) as s:
-            remote = add_remote_realm(
-                s, name, server, secret, acct_port=acct_port, timeout=timeout, retries=retries
-            )
-    except RemoteRealmError as err:
-        fail(str(err))
+    with session(settings.db_url) as s:
+        remote = add_remote_realm(
+            s, name, server, secret, acct_port=acct_port, timeout=timeout, retries=retries
+        )
     click.echo(
         f"realm {remote.realm} is remote: logins go to {remote.address}:{remote.auth_port}"
         + (f", accounting is copied to port {remote.acct_port}" if remote.acct_port else "")
@@ -89,13 +86,10 @@ def realm_remote_list() -> None:
 @click.argument("name", metavar="REALM")
 def realm_remote_remove(name: str) -> None:
     """Decide the logins of REALM in Jet again."""
-    from jet.remote_realms import RemoteRealmError, remove_remote_realm
+    from jet.remote_realms import remove_remote_realm
     from jet.store.db import session
 
     settings = load_settings()
-    try:
-        with session(settings.db_url) as s:
-            remote = remove_remote_realm(s, name)
-    except RemoteRealmError as err:
-        fail(str(err))
+    with session(settings.db_url) as s:
+        remote = remove_remote_realm(s, name)
     click.echo(f"realm {remote.realm} is no longer remote; {RADIUS_RELOAD}")

@@ -14,12 +14,13 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jet.errors import JetError
 from jet.quality.results import Finding, runs
 from jet.store.models import QualityWaiver
 from schemas.contracts import check_names
 
 
-class QualityError(ValueError):
+class QualityError(JetError, ValueError):
     """A waiver that cannot be given as asked; nothing was recorded."""
 
 
