@@ -37,9 +37,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The scheduled runs get the planned-event setting Jet's own runs get (jet/config.py).
 dagster: install
 	$(VENV)/bin/jet db upgrade >/dev/null
-	DAGSTER_HOME=$${JET_HOME:-$(CURDIR)/var}/dagster $(VENV)/bin/dagster dev -m dagster_jet.definitions
+	DAGSTER_HOME=$${JET_HOME:-$(CURDIR)/var}/dagster DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true \
+		$(VENV)/bin/dagster dev -m dagster_jet.definitions
 
 clean:
 	rm -rf var dbt_project/target dbt_project/logs .pytest_cache

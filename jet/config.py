@@ -91,6 +91,11 @@ class Settings(BaseSettings):
             "JET_LAKE": str(self.lake),
             "JET_WAREHOUSE": str(self.warehouse),
             "DAGSTER_HOME": str(self.dagster_home),
+            # One "materialization planned" event per asset for a run over a range of bill
+            # dates, not one per asset and day: ~1,200 SQLite commits (15-30 s) less per
+            # monthly run. Dagster's opt-in; the cost: an asset's partition view does not
+            # show a running or failed run's days as in progress or failed (the run does).
+            "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true",
             "DO_NOT_TRACK": "1",
         }
 

@@ -9,6 +9,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from dagster_jet.partitions import bill_dates, single_run
 from dagster_jet.resources import JetResource, dbt_manifest
+from jet.warehouse import dbt_target
 
 # The ops staging models read the snapshot through a macro, not a dbt source: this names
 # the asset they read, so lineage stays whole.
@@ -43,7 +44,17 @@ class JetTranslator(DagsterDbtTranslator):
     backfill_policy=single_run,
 )
 def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, jet: JetResource):
-    """Staging, rating and billing marts, rated up to the last bill date of the run."""
-    jet.settings()
+    """Staging, rating and billing marts, rated up to the last bill date of the run.
+
+    The data tests run, the unit tests do not: they check the SQL against fixed rows, so
+    they pass or fail with the code, not the data; the test suite and `jet simulate` run
+    them, and here they cost a quarter of dbt's work. Artifacts go to JET_HOME's dbt
+    target, as every Jet dbt run's do (dagster-dbt's default, a new folder in the source
+    tree per run, is 7 MB a run that nothing removes)."""
+    settings = jet.settings()
     as_of = context.partition_key_range.end
-    yield from dbt.cli(["build", "--vars", json.dumps({"as_of": as_of})], context=context).stream()
+    yield from dbt.cli(
+        ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps({"as_of": as_of})],
+        context=context,
+        target_path=dbt_target(settings),
+    ).stream()

@@ -96,7 +96,7 @@ def test_nothing_checked_yet_is_no_result(settings):
 
 
 def test_a_check_that_cannot_run_warns_instead_of_failing(settings, monkeypatch):
-    def locked(_settings):
+    def locked(*_args):
         raise WarehouseError("dbt source freshness failed: Could not set lock on file")
 
     monkeypatch.setattr(dagster_jet.freshness, "check_freshness", locked)

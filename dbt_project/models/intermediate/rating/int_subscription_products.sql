@@ -1,6 +1,8 @@
 -- Each subscription with each product of its plan, priced by the catalog version in
 -- effect on the subscription's start date (customers keep the price they signed up
--- for until they change plan).
+-- for until they change plan). A table: five charge models and the usage aggregate
+-- read it, and as a view each would walk the account tree again.
+{{ config(materialized='table') }}
 with subscriptions as (select * from {{ ref('stg_ops__subscriptions') }}),
 
 billing as (select * from {{ ref('int_billing_accounts') }}),

@@ -18,30 +18,34 @@ records as (
 ),
 
 matched as (
+    -- joined on the account alone, with the subscription's dates and source as a flag
+    -- the sums filter on: DuckDB checks a join's non-equality conditions match by match,
+    -- far slower than a vectorized filter (measured: 2.5 s against 1.4 s of join work)
     select
         meters.subscription_id,
         {{ boundary_after('meters.anchor_day', 'records.usage_date') }} as bill_mi,
+        records.usage_date >= meters.start_date
+            and (meters.end_date is null or records.usage_date < meters.end_date)
+            and (meters.usage_source is null or records.source = meters.usage_source)
+            as counts,
         records.bytes_in,
         records.bytes_out,
         records.seconds
     from records
-    inner join meters
-        on records.account_id = meters.account_id
-        and records.usage_date >= meters.start_date
-        and (meters.end_date is null or records.usage_date < meters.end_date)
-        and (meters.usage_source is null or records.source = meters.usage_source)
+    inner join meters on records.account_id = meters.account_id
 ),
 
 final as (
     select
         subscription_id,
         bill_mi,
-        sum(bytes_in) as bytes_in,
-        sum(bytes_out) as bytes_out,
-        sum(seconds) as seconds,
-        count(*) as records
+        sum(bytes_in) filter (counts) as bytes_in,
+        sum(bytes_out) filter (counts) as bytes_out,
+        sum(seconds) filter (counts) as seconds,
+        count(*) filter (counts) as records
     from matched
     group by subscription_id, bill_mi
+    having count(*) filter (counts) > 0
 )
 
 select * from final

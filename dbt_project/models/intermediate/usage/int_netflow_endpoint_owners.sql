@@ -2,7 +2,10 @@
 -- at). A RADIUS session that held the address then is the most specific owner (one
 -- address, one customer, that moment); otherwise the narrowest static assignment
 -- (longest prefix) that covers it. A flow's destination side is its owner's download,
--- its source side the owner's upload; a side nobody owns has no row here.
+-- its source side the owner's upload; a side nobody owns has no row here. A table:
+-- attributed usage, the unattributed-flows mart and a data test read it, and as a
+-- view each would join every flow to the sessions and assignments again.
+{{ config(materialized='table') }}
 with flows as (
     select file_key, file_row, last_ts, src_addr, dst_addr from {{ ref('stg_netflow__flows') }}
 ),

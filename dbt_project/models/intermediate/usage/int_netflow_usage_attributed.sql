@@ -1,5 +1,7 @@
 -- Flows as usage of the accounts that own their sides (int_netflow_endpoint_owners):
--- traffic to the customer is download, from the customer upload.
+-- traffic to the customer is download, from the customer upload. A table: the rating
+-- aggregate and the daily report both read it, through int_usage_records.
+{{ config(materialized='table') }}
 with flows as (select * from {{ ref('stg_netflow__flows') }}),
 
 owners as (select * from {{ ref('int_netflow_endpoint_owners') }}),

@@ -5,7 +5,9 @@
 -- radius_session_timeout_hours before as_of. A NAS event that came after the session
 -- had already gone quiet that long closes nothing: it timed out first. Totals are the
 -- sum of its records' growth (int_radius_usage_deltas), what billing counted, records
--- after its end included.
+-- after its end included. A table: NetFlow attribution and the sessions mart read it,
+-- and as a view each would group every record again.
+{{ config(materialized='table') }}
 {%- set as_of = "to_timestamp(epoch(date '" ~ var('as_of') ~ "'))" %}
 {%- set timeout = "to_hours(" ~ var('radius_session_timeout_hours') ~ ")" %}
 

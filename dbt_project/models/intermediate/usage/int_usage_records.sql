@@ -1,6 +1,8 @@
 -- Every source's usage in one shape: who, when, how much. The quantities are BIGINT in
 -- every source, so the union keeps them BIGINT (a mix would promote every record to
--- HUGEINT); their sums are HUGEINT and exact.
+-- HUGEINT); their sums are HUGEINT and exact. A view: what is costly to work out
+-- (RADIUS growth, NetFlow attribution) is already a table, and a table here would copy
+-- every usage record on every run.
 
 with radius as (
     select account_id, ts, bytes_in, bytes_out, seconds, landed_at, 'radius' as source

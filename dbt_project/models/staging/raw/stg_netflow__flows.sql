@@ -3,12 +3,14 @@
 -- product past 2^63 (9 EB in one flow) is no real flow: it fails the run, never wraps.
 -- Addresses are 16-byte IPv6 (IPv4 mapped), compared as bytes (jet/addresses.py).
 -- A flow is known by its file and row (file_key, file_row): the same in every model that
--- reads this view, unlike a row_number() that each reading query would number anew.
+-- reads this view, unlike a row_number() that each reading query would number anew. The
+-- file's key is the 128-bit md5 of its path: DuckDB's 64-bit hash() gave two of 92 day
+-- files one key under some JET_HOME paths, joining their flows to each other's owners.
 with source as (select * from {{ source('raw', 'netflow') }}),
 
 renamed as (
     select
-        hash(filename) as file_key,
+        md5_number(filename) as file_key,
         file_row_number as file_row,
         exporter,
         first_ts,
