@@ -29,3 +29,13 @@ def log_to_stderr() -> None:
 def fail(message: str) -> NoReturn:
     click.secho(message, fg="red", err=True)
     sys.exit(1)
+
+
+# The servers' (`jet radius serve`, `jet netflow serve`) shared option.
+stats_every = click.option(
+    "--stats-every",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="Seconds between the counters in the log.",
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from jet.cli.common import fail, load_settings, log_to_stderr
+from jet.cli.common import fail, load_settings, log_to_stderr, stats_every
 
 
 @click.group()
@@ -35,13 +35,7 @@ def netflow() -> None:
     type=click.FloatRange(0.01),
     help="Land a batch once its first flow has waited this long.",
 )
-@click.option(
-    "--stats-every",
-    default=60.0,
-    show_default=True,
-    type=click.FloatRange(0.1),
-    help="Seconds between the counters in the log.",
-)
+@stats_every
 def netflow_serve(
     host: str, port: int, batch_flows: int, batch_seconds: float, stats_every: float
 ) -> None:

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from jet.cli.common import fail, load_settings, log_to_stderr
+from jet.cli.common import fail, load_settings, log_to_stderr, stats_every
 
 # Told after `jet account` and `jet realm remote` changes.
 RADIUS_RELOAD = "a running `jet radius serve` takes it within --auth-refresh seconds or on SIGHUP"
@@ -60,13 +60,7 @@ def radius() -> None:
     help="Wait this long from a batch's first request before landing it (0: land as soon "
     "as the batch before it has landed; more: fewer, larger files, slower answers).",
 )
-@click.option(
-    "--stats-every",
-    default=60.0,
-    show_default=True,
-    type=click.FloatRange(0.1),
-    help="Seconds between the counters in the log.",
-)
+@stats_every
 @click.option(
     "--dispatch-every",
     default=5.0,
