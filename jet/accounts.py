@@ -153,7 +153,7 @@ def update_account(
     balance: str | None = None,
 ) -> Account:
     """Change what decides whether an account may log in; None leaves a field as it is.
-    Suspending or closing an active account queues a Disconnect of its session.
+    Suspending or closing an active account queues a Disconnect of its sessions.
 
     `expires` is a YYYY-MM-DD date (access ends at 00:00 UTC of it) or "never";
     `framed_ip` an IPv4 address no other account has, or "none"; `balance` a decimal, and

@@ -1,14 +1,17 @@
 """Disconnect and CoA (RFC 5176) of customers' sessions, asked for by account changes.
 
 A change that must reach the NAS (an account suspended or closed: Disconnect; a new plan:
-CoA with its reply attributes) writes an outbox `Event` in the change's own transaction,
-so a crash never loses the request. `dispatch` sends what is due: it claims an event by
-moving its `next_attempt_at` ahead in a transaction of its own (no other dispatcher
-takes it meanwhile), finds the account's open session and its NAS as they are at that
-moment, sends, and records the outcome with `delivered_at`, so an answered event is
-never sent again. The CLI dispatches its own events right after its commit; `jet radius
-serve` dispatches every few seconds, which also retries timeouts and takes over events
-whose dispatcher died; `jet radius dispatch` does one pass on demand.
+CoA with its reply attributes) writes an outbox `Event` for the account in the change's
+own transaction, so a crash never loses the request. `dispatch` sends what is due: it
+claims an event by moving its `next_attempt_at` ahead in a transaction of its own (no
+other dispatcher takes it meanwhile). An account's event it splits into one event per
+open session of the account at that moment (two devices, or two NAS), naming the
+session, written in the transaction that marks the account's event delivered; then, for
+each session's event, it finds the session and its NAS as they are at that moment, sends,
+and records the outcome with `delivered_at`, so an answered session is never sent again,
+whatever became of the others. The CLI dispatches its own events right after its commit;
+`jet radius serve` dispatches every few seconds, which also retries timeouts and takes
+over events whose dispatcher died; `jet radius dispatch` does one pass on demand.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from ingest.radius.dynauth import COA, DISCONNECT, TIMEOUT, TRIES, Answer, send
-from ingest.radius.open_sessions import OpenSession, open_session
+from ingest.radius.open_sessions import OpenSession, open_sessions
 from jet.config import Settings
 from jet.network_access import reply_attributes
 from jet.realms import catalog_on
@@ -65,24 +68,27 @@ def coa_event(account_id: str, plan_id: str, day: date) -> Event:
 class Outcome:
     """What became of one Disconnect or CoA: `answer` is None if nothing was sent (`text`
     says why); `failed` if the session may still be on as it was (NAK, no answer, or a
-    NAS Jet cannot reach)."""
+    NAS Jet cannot reach); `held` the session it was for, if there was one."""
 
     account_id: str
     text: str
     answer: Answer | None = None
     failed: bool = False
+    held: OpenSession | None = None
 
 
 def disconnect(
     settings: Settings, account_id: str, *, tries: int = TRIES, timeout: float = TIMEOUT
-) -> Outcome:
-    """Send a Disconnect-Request for the open session of `account_id` now, outside the
-    outbox: an operator's command, answered on the spot."""
+) -> list[Outcome]:
+    """Send a Disconnect-Request for each open session of `account_id` now, outside the
+    outbox: an operator's command, answered on the spot. One Outcome a session, newest
+    first, or one saying that there is none."""
+    held = open_sessions(settings.raw / "radius", account_id)
+    if not held:
+        return [_no_session(account_id)]
     with session(settings.db_url) as s:
-        request = _request(s, settings, DISCONNECT, account_id, [])
-    if isinstance(request, Outcome):
-        return request
-    return request.send(tries, timeout)
+        requests = [_request(s, DISCONNECT, account_id, one, []) for one in held]
+    return [r if isinstance(r, Outcome) else r.send(tries, timeout) for r in requests]
 
 
 def dispatch(
@@ -104,9 +110,7 @@ def dispatch(
     outcomes = []
     for event_id, payload in due:
         if account_id is None or payload["account"] == account_id:
-            outcome = _deliver(settings, event_id, tries, timeout)
-            if outcome is not None:
-                outcomes.append(outcome)
+            outcomes.extend(_deliver(settings, event_id, tries, timeout))
     return outcomes
 
 
@@ -131,18 +135,27 @@ def _due(now: datetime):
     )
 
 
-def _deliver(settings: Settings, event_id: int, tries: int, timeout: float) -> Outcome | None:
-    """Claim the event, send what it asks for, record the outcome; None if another
-    dispatcher has it."""
+def _deliver(settings: Settings, event_id: int, tries: int, timeout: float) -> list[Outcome]:
+    """Claim the event and do what it asks: an account's event is split into its
+    sessions' events, which are delivered in turn; a session's event is sent and its
+    outcome recorded. Nothing if another dispatcher has it."""
     now = datetime.now(UTC)
     with session(settings.db_url) as s:
         claim = update(Event).where(Event.id == event_id, _due(now))
         if s.execute(claim.values(next_attempt_at=now + CLAIM)).rowcount != 1:
-            return None
+            return []
     with session(settings.db_url) as s:
         event = s.get(Event, event_id)
         created = event.created_at
-        request = _event_request(s, settings, event, now.date())
+        asked = _event_asks(s, event, now.date())
+        if isinstance(asked, Outcome):
+            request: _Request | Outcome | list[int] = asked
+        elif "session" in event.payload:
+            request = _session_request(s, settings, event, *asked)
+        else:
+            request = _split(s, settings, event, asked[0])
+    if isinstance(request, list):  # committed: each session's event is now on its own
+        return [o for child in request for o in _deliver(settings, child, tries, timeout)]
     outcome = request if isinstance(request, Outcome) else request.send(tries, timeout)
     answered = outcome.answer is None or outcome.answer.acked is not None
     if created.tzinfo is None:  # SQLite hands back naive UTC
@@ -150,7 +163,9 @@ def _deliver(settings: Settings, event_id: int, tries: int, timeout: float) -> O
     give_up = not answered and datetime.now(UTC) - created > GIVE_UP_AFTER
     if not answered:
         later = "gave up" if give_up else f"trying again in {RETRY_AFTER.seconds} s"
-        outcome = Outcome(outcome.account_id, f"{outcome.text}; {later}", outcome.answer, True)
+        outcome = Outcome(
+            outcome.account_id, f"{outcome.text}; {later}", outcome.answer, True, outcome.held
+        )
     with session(settings.db_url) as s:
         event = s.get(Event, event_id)
         event.outcome = outcome.text[:500]
@@ -158,18 +173,47 @@ def _deliver(settings: Settings, event_id: int, tries: int, timeout: float) -> O
             event.delivered_at, event.next_attempt_at = datetime.now(UTC), None
         else:
             event.next_attempt_at = datetime.now(UTC) + RETRY_AFTER
-    return outcome
+    return [outcome]
 
 
-def _event_request(s: Session, settings: Settings, event: Event, today: date) -> _Request | Outcome:
-    """The request an event asks for, as the account is now, or the Outcome of not
-    sending one."""
+def _split(s: Session, settings: Settings, event: Event, kind: str) -> list[int] | Outcome:
+    """Write an event for each open session of an account's event, and mark that one
+    delivered, in one transaction; the new events' ids, or the Outcome of having no
+    session to send to."""
+    account_id = event.payload["account"]
+    held = open_sessions(settings.raw / "radius", account_id)
+    if not held:
+        return _no_session(account_id)
+    children = [
+        Event(
+            topic=event.topic,
+            payload={**event.payload, "session": _identity(one)},
+            created_at=event.created_at,  # given up on a day after the change, as it is
+        )
+        for one in held
+    ]
+    s.add_all(children)
+    s.flush()
+    ids = [child.id for child in children]
+    event.delivered_at, event.next_attempt_at = datetime.now(UTC), None
+    event.outcome = (
+        f"a {kind}-Request for each of the {len(held)} open sessions of {account_id}: "
+        f"events {', '.join(map(str, ids))}"
+    )[:500]
+    return ids
+
+
+def _event_asks(
+    s: Session, event: Event, today: date
+) -> tuple[str, list[tuple[str, Any]]] | Outcome:
+    """What an event asks the NAS for, as the account is now: the request's kind and the
+    attributes it carries besides the session's; or the Outcome of not sending one."""
     account_id = event.payload["account"]
     account = s.get(Account, account_id)
     if event.topic == DISCONNECT_TOPIC:
         if account is not None and account.status == "active":
             return Outcome(account_id, f"{account_id} is active again: not disconnected")
-        return _request(s, settings, DISCONNECT, account_id, [])
+        return DISCONNECT, []
     subscription = s.scalar(
         select(Subscription)
         .where(
@@ -191,7 +235,36 @@ def _event_request(s: Session, settings: Settings, event: Event, today: date) ->
             f"plan {subscription.plan_id} of {account_id} has no RADIUS attributes to change "
             "a session by: no CoA sent",
         )
-    return _request(s, settings, COA, account_id, list(reply))
+    return COA, list(reply)
+
+
+def _session_request(
+    s: Session, settings: Settings, event: Event, kind: str, extra: list[tuple[str, Any]]
+) -> _Request | Outcome:
+    """The request of a session's event, to the session as it is now, or the Outcome of
+    not sending one: the session has ended since the event was written."""
+    account_id, named = event.payload["account"], event.payload["session"]
+    held = open_sessions(settings.raw / "radius", account_id)
+    now_held = next((one for one in held if _identity(one) == named), None)
+    if now_held is None:
+        return Outcome(
+            account_id,
+            f"the session {named['id']} of {named['user']} on NAS {named['nas']} has ended: "
+            "nothing sent",
+        )
+    return _request(s, kind, account_id, now_held, extra)
+
+
+def _identity(held: OpenSession) -> dict[str, str]:
+    """What tells a session from any other (int_radius_sessions' key), as an event holds it."""
+    return {"nas": held.nas_address, "id": held.acct_session_id, "user": held.user_name}
+
+
+def _no_session(account_id: str) -> Outcome:
+    return Outcome(
+        account_id,
+        f"{account_id} has no open session in the landed RADIUS accounting: nothing sent",
+    )
 
 
 # --- the request --------------------------------------------------------------------------
@@ -219,37 +292,33 @@ class _Request:
             timeout=timeout,
         )
         text = (
-            f"{self.kind}-Request for {self.held.user_name} "
-            f"(session {self.held.acct_session_id}): {answer}"
+            f"{self.kind}-Request for {self.held.user_name} (session "
+            f"{self.held.acct_session_id} on NAS {self.held.nas_address}): {answer}"
         )
-        return Outcome(self.account_id, text, answer, failed=not answer.acked)
+        return Outcome(self.account_id, text, answer, failed=not answer.acked, held=self.held)
 
 
 def _request(
-    s: Session, settings: Settings, kind: str, account_id: str, extra: list[tuple[str, Any]]
+    s: Session, kind: str, account_id: str, held: OpenSession, extra: list[tuple[str, Any]]
 ) -> _Request | Outcome:
-    """The `kind` request for the open session of `account_id`, naming it and carrying
-    `extra`, or the Outcome of having none to send."""
-    found = open_session(settings.raw / "radius", account_id)
-    if found is None:
-        return Outcome(
-            account_id,
-            f"{account_id} has no open session in the landed RADIUS accounting: nothing sent",
-        )
-    client = s.scalar(select(NasClient).where(NasClient.address == found.client_address))
+    """The `kind` request for the open session `held` of `account_id`, naming it and
+    carrying `extra`, or the Outcome of its NAS not being a client Jet can sign for."""
+    client = s.scalar(select(NasClient).where(NasClient.address == held.client_address))
     if client is None:
         return Outcome(
             account_id,
-            f"the session {found.acct_session_id} of {found.user_name} came from "
-            f"{found.client_address}, which is not a NAS client (any more): nothing sent; "
-            f"add it with `jet nas add {found.client_address} ...` to reach it",
+            f"the session {held.acct_session_id} of {held.user_name} on NAS "
+            f"{held.nas_address} came from {held.client_address}, which is not a NAS "
+            f"client (any more): nothing sent; add it with `jet nas add "
+            f"{held.client_address} ...` to reach it",
             failed=True,
+            held=held,
         )
     return _Request(
         kind,
         account_id,
-        found,
+        held,
         client.coa_port,
         client.secret.encode(),
-        [*found.attributes(), *extra],
+        [*held.attributes(), *extra],
     )

@@ -1,7 +1,7 @@
-"""Where a user is online now: the open session that the landed RADIUS accounting shows,
-and the NAS that holds it.
+"""Where a user is online now: the open sessions that the landed RADIUS accounting shows,
+and the NAS that holds each.
 
-A Disconnect or CoA must name the session the NAS holds at this moment, so this reads the
+A Disconnect or CoA must name a session the NAS holds at this moment, so this reads the
 raw lake itself, on every call, rather than int_radius_sessions, which is only as fresh
 as its last dbt run. It applies that model's rule, with the wall clock (UTC) as as_of:
 
@@ -15,10 +15,12 @@ as its last dbt run. It applies that model's rule, with the wall clock (UTC) as 
   out first); or once nothing was heard of it for the timeout: dbt_project.yml's
   `radius_session_timeout_hours`.
 
-The user's open session is the one of those not ended that was seen last. An open
-session was seen within the timeout, so the lookup reads only the date partitions (the
-UTC date of event_time) from now less the timeout onward, then those from the earliest
-start of what it found there onward, for the NAS restarts and Stops that came before.
+The user's open sessions are those not ended, the one seen last first: a user may be
+online at once from two devices, or through two NAS, and a Disconnect or CoA must reach
+each. An open session was seen within the timeout, so the lookup reads only the date
+partitions (the UTC date of event_time) from now less the timeout onward, then those
+from the earliest start of what it found there onward, for the NAS restarts and Stops
+that came before.
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ closed as (
 select user_name, acct_session_id, nas, client, framed_ip, last_seen_at, started_at
 from closed
 where end_reason is null
-order by last_seen_at desc, received_at desc
+order by last_seen_at desc, received_at desc, nas, acct_session_id
 """
 
 
@@ -138,14 +140,14 @@ class OpenSession:
         return named
 
 
-def open_session(
+def open_sessions(
     radius_root: Path, account_id: str, *, now: datetime | None = None
-) -> OpenSession | None:
-    """The open session of `account_id` (sent as `account_id` or `account_id@realm`)
-    seen last in the landed RADIUS accounting under `radius_root`, as of `now` (the
-    wall clock by default), or None."""
+) -> list[OpenSession]:
+    """The open sessions of `account_id` (sent as `account_id` or `account_id@realm`) in
+    the landed RADIUS accounting under `radius_root`, as of `now` (the wall clock by
+    default), the one seen last first; none if it is not online."""
     if not account_id:  # the model has no account '' (User-Name '@realm')
-        return None
+        return []
     now = datetime.now(UTC) if now is None else now
     timeout = session_timeout()
     days = _date_partitions(radius_root)
@@ -166,17 +168,17 @@ def open_session(
                 },
             ).fetchall()
             since = min([since, *(row[-1].astimezone(UTC).date() for row in rows)])
-    if not rows:
-        return None
-    user_name, session_id, nas, client, framed_ip, seen, _ = rows[0]
-    return OpenSession(
-        user_name=user_name,
-        acct_session_id=session_id,
-        nas_address=_dotted(nas),
-        client_address=_dotted(client),
-        framed_ip=None if framed_ip is None else _dotted(framed_ip),
-        last_seen=seen,
-    )
+    return [
+        OpenSession(
+            user_name=user_name,
+            acct_session_id=session_id,
+            nas_address=_dotted(nas),
+            client_address=_dotted(client),
+            framed_ip=None if framed_ip is None else _dotted(framed_ip),
+            last_seen=seen,
+        )
+        for user_name, session_id, nas, client, framed_ip, seen, _ in rows
+    ]
 
 
 @functools.cache

@@ -109,7 +109,7 @@ def account_plan(account_id: str, plan: str, day) -> None:
         change_plan(s, account_id, plan, start)
     click.echo(f"{account_id} is on {plan} from {start}")
     if start > datetime.now(UTC).date():
-        click.echo(f"its session gets a CoA-Request on {start}, from `jet radius serve`")
+        click.echo(f"its sessions get a CoA-Request on {start}, from `jet radius serve`")
     else:
         _dispatch_now(settings, account_id)
 

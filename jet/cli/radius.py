@@ -128,17 +128,25 @@ def radius_serve(
 @radius.command("disconnect")
 @click.argument("user")
 def radius_disconnect(user: str) -> None:
-    """Send a Disconnect-Request (RFC 5176) for USER's open session to the NAS that holds
-    it, as the landed accounting shows. USER is an account, or account@realm.
+    """Send a Disconnect-Request (RFC 5176) for each of USER's open sessions (two devices,
+    or two NAS) to the NAS that holds it, as the landed accounting shows, and print a
+    line for each: its NAS, its Acct-Session-Id and the answer. USER is an account, or
+    account@realm.
 
-    Exits 0 on Disconnect-ACK, or when USER has no open session (nothing is sent);
-    1 on Disconnect-NAK, no answer, or a session on a NAS that is not a client."""
+    Exits 0 when every session's NAS ACKed, or when USER has no open session (nothing is
+    sent); 1 if any got a Disconnect-NAK or no answer, or is on a NAS that is not a
+    client, naming those."""
     from jet.session_control import disconnect
 
-    outcome = disconnect(load_settings(), user.rpartition("@")[0] or user)
-    if outcome.failed:
-        fail(outcome.text)
-    click.echo(outcome.text)
+    outcomes = disconnect(load_settings(), user.rpartition("@")[0] or user)
+    for outcome in outcomes:
+        click.secho(outcome.text, fg="red" if outcome.failed else None, err=outcome.failed)
+    failed = [outcome.held for outcome in outcomes if outcome.failed and outcome.held]
+    if failed:
+        fail(
+            f"{len(failed)} of {len(outcomes)} sessions may still be online: "
+            + ", ".join(f"{held.acct_session_id} on NAS {held.nas_address}" for held in failed)
+        )
 
 
 @radius.command("dispatch")

@@ -161,6 +161,21 @@ def test_a_nak_says_why_and_fails(home, nas) -> None:
     assert len(requests_for(nas, session_id)) == 1
 
 
+def test_disconnect_reaches_every_open_session_and_names_what_failed(home, nas) -> None:
+    """mallory online twice: as mallory@acme (which the NAS refuses), then as mallory."""
+    refused = online(home, "mallory@acme")
+    acked = online(home, "mallory")
+    result = jet("radius", "disconnect", "mallory")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"Disconnect-Request for mallory (session {acked} on NAS {NAS})")
+    assert lines[0].endswith(f"Disconnect-ACK from {NAS}:{nas.port}")
+    assert lines[1].startswith(f"Disconnect-Request for mallory@acme (session {refused} on NAS")
+    assert "Disconnect-NAK" in lines[1]
+    assert lines[2] == f"1 of 2 sessions may still be online: {refused} on NAS {NAS}"
+    assert len(requests_for(nas, refused)) == len(requests_for(nas, acked)) == 1
+
+
 def test_no_open_session_sends_nothing(home, nas) -> None:
     session_id = online(home, "bob@acme", stopped=True)
     result = jet("radius", "disconnect", "bob")
@@ -169,16 +184,18 @@ def test_no_open_session_sends_nothing(home, nas) -> None:
     assert requests_for(nas, session_id) == []
 
 
-def test_suspension_disconnects_once(home, nas) -> None:
-    session_id = online(home, "alice@acme")
+def test_suspension_disconnects_every_session_once(home, nas) -> None:
+    first, second = online(home, "alice@acme"), online(home, "alice@acme")
     result = jet("account", "set", "alice", "--status", "suspended")
     assert result.exit_code == 0, result.output
-    assert "Disconnect-ACK" in result.output
+    assert result.output.count("Disconnect-ACK") == 2
     assert jet("radius", "dispatch").output == "nothing to send\n"
-    assert len(requests_for(nas, session_id)) == 1
+    assert len(requests_for(nas, first)) == len(requests_for(nas, second)) == 1
     with session(home.db_url) as s:
-        [event] = s.scalars(select(Event).where(Event.topic == "radius.disconnect")).all()
-        assert event.delivered_at is not None and "Disconnect-ACK" in event.outcome
+        account, *each = s.scalars(select(Event).where(Event.topic == "radius.disconnect"))
+        assert "for each of the 2 open sessions of alice" in account.outcome
+        assert {event.payload["session"]["id"] for event in each} == {first, second}
+        assert all(e.delivered_at is not None and "Disconnect-ACK" in e.outcome for e in each)
 
 
 def test_plan_change_sends_coa_with_the_new_attributes(home, nas) -> None:
