@@ -34,9 +34,14 @@ from ingest.radius.access import (
     chap_matches,
     pap_password,
     read_access_request,
+)
+from ingest.radius.packets import (
+    STATUS_SERVER,
+    Drop,
+    check_framing,
+    status_reply,
     verify_message_authenticator,
 )
-from ingest.radius.packets import STATUS_SERVER, Drop, check_framing, status_reply
 from ingest.radius.proxy import Proxy
 from jet.network_access import LOGIN_INCORRECT, AccessView, Decision, decide
 

@@ -104,12 +104,33 @@ def status_reply(data: bytes, secret: bytes, code: int) -> bytes:
     packet, offset = check_framing(data, STATUS_SERVER)
     if offset is None:
         raise Drop("no_message_authenticator", "a Status-Server must carry one (RFC 5997)")
+    verify_message_authenticator(packet, secret, offset)
+    return sign_reply(packet, secret, code, _proxy_state(packet))
+
+
+def verify_message_authenticator(packet: bytes, secret: bytes, offset: int) -> None:
+    """Check the Message-Authenticator at `offset` of a framed request: HMAC-MD5
+    keyed with the secret over the packet as sent, with the attribute's value zeroed
+    (RFC 3579 section 3.2). A NAS that sends one proves with it that it knows the secret."""
     value = offset + 2
-    expected = hmac.new(secret, packet[:value] + _ZERO + packet[value + 16 :], "md5").digest()
+    signed = packet[:value] + _ZERO + packet[value + 16 :]
+    expected = hmac.new(secret, signed, "md5").digest()
     if not hmac.compare_digest(expected, packet[value : value + 16]):
         raise Drop("bad_message_authenticator", "wrong secret, or altered on the way")
-    body = _proxy_state(packet)
-    header = bytes((code, packet[1])) + (HEADER + 18 + len(body)).to_bytes(2, "big")
+
+
+def sign_reply(packet: bytes, secret: bytes, code: int, body: bytes) -> bytes:
+    """The reply `code` to the framed request `packet`, carrying the encoded attributes
+    `body`.
+
+    The reply starts with a Message-Authenticator, which RFC 3579 section 3.2 computes with
+    the Request Authenticator in place of the Response Authenticator, and which a NAS
+    uses to tell a forged reply (BlastRADIUS, CVE-2024-3596). The Response Authenticator
+    is MD5(Code + Identifier + Length + Request Authenticator + Attributes + Secret)."""
+    length = HEADER + 18 + len(body)
+    if length > MAX_LENGTH:
+        raise ValueError(f"a reply of {length} octets is longer than RADIUS allows")
+    header = bytes((code, packet[1])) + length.to_bytes(2, "big")
     request_authenticator = packet[4:HEADER]
     unsigned = bytes((MESSAGE_AUTHENTICATOR, 18)) + _ZERO + body
     signature = hmac.new(secret, header + request_authenticator + unsigned, "md5").digest()

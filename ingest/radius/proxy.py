@@ -35,9 +35,8 @@ from ingest.radius.access import (
     ACCESS_REJECT,
     AccessRequest,
     encode_attribute,
-    sign_reply,
 )
-from ingest.radius.packets import MAX_LENGTH, Drop, check_framing, verify_request
+from ingest.radius.packets import MAX_LENGTH, Drop, check_framing, sign_reply, verify_request
 from ingest.radius.relay import (
     check_answer,
     proxied_access_request,

@@ -35,7 +35,6 @@ from ingest.radius.access import (
     AccessRequest,
     hide_password,
     pap_password,
-    verify_message_authenticator,
 )
 from ingest.radius.packets import (
     ACCOUNTING_REQUEST,
@@ -46,6 +45,7 @@ from ingest.radius.packets import (
     PROXY_STATE,
     Drop,
     check_framing,
+    verify_message_authenticator,
 )
 
 # The answers each request may get from a home server.

@@ -24,11 +24,10 @@ from ingest.radius.access import (
     encode_attribute,
     pap_password,
     read_access_request,
-    verify_message_authenticator,
 )
 from ingest.radius.accounting import DICTIONARY
 from ingest.radius.auth_server import AuthServer
-from ingest.radius.packets import Drop, check_framing
+from ingest.radius.packets import Drop, check_framing, verify_message_authenticator
 from jet.network_access import AccessView, Login, PlanPeriod
 
 SECRET = b"testing123"

@@ -20,8 +20,6 @@ from ingest.radius.access import (
     chap_matches,
     encode_attribute,
     read_access_request,
-    sign_reply,
-    verify_message_authenticator,
 )
 from ingest.radius.accounting import DICTIONARY
 from ingest.radius.auth_server import AuthServer
@@ -30,6 +28,8 @@ from ingest.radius.packets import (
     Drop,
     accounting_response,
     check_framing,
+    sign_reply,
+    verify_message_authenticator,
     verify_request,
 )
 from ingest.radius.proxy import NOT_ANSWERING, AccountingTap
