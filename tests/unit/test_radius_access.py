@@ -29,6 +29,7 @@ from ingest.radius.accounting import DICTIONARY
 from ingest.radius.auth_server import AuthServer
 from ingest.radius.packets import Drop, check_framing, verify_message_authenticator
 from jet.network_access import AccessView, Login, PlanPeriod
+from tests.unit.transport import Transport
 
 SECRET = b"testing123"
 PASSWORDS = [
@@ -213,20 +214,6 @@ def test_accounting_requests_are_not_access_requests() -> None:
 
 
 # --- the server, without a socket ------------------------------------------------------
-
-
-class Transport:
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
-
-    def sendto(self, data: bytes, addr) -> None:
-        self.sent.append(data)
-
-    def is_closing(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        pass
 
 
 PLAN = PlanPeriod(date(2026, 1, 1), None, "home", (("Session-Timeout", 3600),))

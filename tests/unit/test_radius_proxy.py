@@ -36,6 +36,7 @@ from ingest.radius.proxy import NOT_ANSWERING, AccountingTap
 from ingest.radius.relay import check_answer, proxied_access_request, proxied_accounting_request
 from jet.network_access import AccessView
 from jet.remote_realms import HomeServer
+from tests.unit.transport import Transport
 
 NAS_SECRET = b"nas-secret"
 HOME_SECRET = b"home-secret"
@@ -160,20 +161,6 @@ def test_answers_are_checked_against_the_request_sent() -> None:
 
 
 # --- the proxy in an event loop, against a home server of pyrad ---------------------------
-
-
-class Transport:
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
-
-    def sendto(self, data: bytes, addr) -> None:
-        self.sent.append(data)
-
-    def is_closing(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        pass
 
 
 class HomeServerOfPyrad(asyncio.DatagramProtocol):
