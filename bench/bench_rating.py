@@ -27,7 +27,7 @@ a warm page cache and dbt has already imported and parsed the project):
   ``dbt run --select +fct_invoice_drafts`` in this process (dbtRunner, the arguments
   of ``jet.warehouse.dbt_args``). The selection is fct_invoice_drafts and everything
   upstream of it: fct_invoice_lines, the rating and invoicing intermediates,
-  int_usage_by_cycle and the usage views, and the staging views. It includes dbt's own
+  int_usage_by_cycle and the usage models, and the staging views. It includes dbt's own
   per-invocation cost, which is reported on its own as ``dbt_startup_seconds`` (a
   ``dbt run --select stg_ops__realms``, one trivial view), and the writes dbt does
   (tables in the warehouse file, the two marts as Parquet). Tests are not in it.
