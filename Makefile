@@ -33,9 +33,11 @@ test-integration: install
 bench: install
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
+# ruff for style; lint-imports for the layers (pyproject.toml, docs/architecture.md).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 # The scheduled runs get the planned-event setting Jet's own runs get (jet/config.py).
 dagster: install

@@ -3,10 +3,10 @@ of bill dates: snapshot, dbt build, checks, issue, PDFs) with the checks off, th
 
     python bench/bench_quality.py [--accounts 2000]
 
-Set-up (timed only to stderr): the demo deployment (`jet.demo_data.generate`: two realms,
+Set-up (timed only to stderr): the demo deployment (`jet.drivers.demo_data.generate`: two realms,
 N accounts, three months of RADIUS, NetFlow and upstream usage, ~740k rows for 2,000),
 copied into two homes so that both runs issue the same invoices. Then, in this process,
-as `jet bill` runs it (`jet.orchestration.run_job`): the first month of bill dates in the
+as `jet bill` runs it (`jet.drivers.jobs.run_job`): the first month of bill dates in the
 first home with `JET_QUALITY_CHECKS=false` (the baseline), then in the second with the
 checks on. The second run pays for importing Great Expectations, as a fresh `jet bill`
 does (`jet demo` pays it once for its four runs); `checks_seconds` is the checks' own
@@ -33,7 +33,7 @@ def _run(home: Path, checks: bool, first, last) -> tuple[float, float]:
     """One billing run in `home`; its wall time and the checks' step time."""
     from dagster import DagsterInstance
 
-    from jet.orchestration import run_job
+    from jet.drivers.jobs import run_job
 
     os.environ["JET_HOME"] = str(home)
     os.environ["JET_QUALITY_CHECKS"] = str(checks).lower()
@@ -55,8 +55,8 @@ def main() -> None:
 
     from sqlalchemy import func, select
 
-    from jet.demo import LAST_BILL_DATE, _month_ranges
-    from jet.demo_data import generate
+    from jet.drivers.demo import LAST_BILL_DATE, _month_ranges
+    from jet.drivers.demo_data import generate
     from jet.store.db import session
     from jet.store.models import Subscription
 

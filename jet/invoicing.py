@@ -1,4 +1,5 @@
-"""The issue step: draft lines become immutable, numbered invoices; and their PDFs.
+"""The issue step: draft lines become immutable, numbered invoices. Their PDFs are the
+layer above's (`reports.issued_invoices`, rendered after the issue step).
 
 Issued invoices are facts in the operational store, not models. Each draft invoice
 is copied with its lines in one transaction that also takes the realm's next number,
@@ -12,7 +13,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -23,9 +23,8 @@ from jet.money import round_money
 from jet.quality.gate import Gate
 from jet.quality.results import Finding
 from jet.store.db import session
-from jet.store.models import Account, Event, Invoice, InvoiceLine, Realm
+from jet.store.models import Event, Invoice, InvoiceLine, Realm
 from jet.warehouse import marts
-from reports.invoice_pdf import InvoiceDocument, InvoiceDocumentLine, write_invoice
 
 
 @dataclass
@@ -179,75 +178,6 @@ def issue_invoices(settings: Settings, first: date, last: date) -> IssueSummary:
             summary.counts[realm_id] += 1
             summary.totals[realm_id] += invoice.total
     return summary
-
-
-def render_pdfs(settings: Settings, progress=lambda done, total: None) -> list[Path]:
-    """Render the PDF of every issued invoice that has none yet; return the new files."""
-    written = []
-    with session(settings.db_url) as s:
-        realms = {r.id: r for r in s.scalars(select(Realm))}
-        invoices = [
-            inv
-            for inv in s.scalars(
-                select(Invoice).options(selectinload(Invoice.lines)).order_by(Invoice.id)
-            )
-            if not pdf_path(settings, inv.realm_id, inv.number).exists()
-        ]
-        names = (
-            dict(
-                s.execute(
-                    select(Account.id, Account.name).where(
-                        Account.id.in_({inv.account_id for inv in invoices})
-                    )
-                ).all()
-            )
-            if invoices
-            else {}
-        )
-        for done, inv in enumerate(invoices, start=1):
-            realm = realms[inv.realm_id]
-            doc = InvoiceDocument(
-                number=inv.number,
-                realm_name=realm.name,
-                realm_id=realm.id,
-                currency=inv.currency,
-                bill_date=inv.bill_date,
-                issued_at=inv.issued_at,
-                account_id=inv.account_id,
-                account_name=names.get(inv.account_id, ""),
-                lines=[
-                    InvoiceDocumentLine(
-                        account_id=line.account_id,
-                        description=line.description,
-                        kind=line.kind,
-                        period_start=line.period_start,
-                        period_end=line.period_end,
-                        quantity=line.quantity,
-                        amount=line.amount,
-                    )
-                    for line in inv.lines
-                ],
-                subtotal=inv.subtotal,
-                tax=inv.tax,
-                tax_rate=realm.tax_rate,
-                total=inv.total,
-            )
-            written.append(write_invoice(doc, settings.pdf_dir))
-            progress(done, len(invoices))
-    return written
-
-
-def pdf_path(settings: Settings, realm_id: str, number: str) -> Path:
-    return settings.pdf_dir / realm_id / f"{number}.pdf"
-
-
-def _credit_note_heading(invoice: Invoice, numbers: dict[int, str]) -> dict:
-    if invoice.kind != "credit_note":
-        return {}
-    return {
-        "title": "Credit note",
-        "note": f"Credits invoice {numbers[invoice.credits_invoice_id]}: {invoice.reason}",
-    }
 
 
 class CreditError(JetError, ValueError):

@@ -4,8 +4,9 @@ from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult,
 
 from dagster_jet.partitions import bill_dates, single_run
 from dagster_jet.resources import JetResource
-from jet.invoicing import issue_invoices, render_pdfs
+from jet.invoicing import issue_invoices
 from jet.quality.report import refusal
+from reports.issued_invoices import render_pdfs
 
 
 @asset(

@@ -27,7 +27,6 @@ import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ingest.radius.access import (
     ACCESS_ACCEPT,
@@ -36,18 +35,13 @@ from ingest.radius.access import (
     AccessRequest,
     encode_attribute,
 )
-from ingest.radius.packets import MAX_LENGTH, Drop, check_framing, sign_reply, verify_request
+from ingest.radius.packets import MAX_LENGTH, Drop, sign_reply
 from ingest.radius.relay import (
     check_answer,
     proxied_access_request,
     proxied_accounting_request,
-    user_name,
 )
 from jet.remote_realms import HomeServer
-
-if TYPE_CHECKING:
-    from ingest.radius.auth_server import AuthServer
-    from ingest.radius.server import AccountingServer
 
 log = logging.getLogger("jet.radius")
 
@@ -324,43 +318,3 @@ class Proxy:
         for upstream in self._upstreams.values():
             upstream.close()
         self._upstreams.clear()
-
-
-class AccountingTap(asyncio.DatagramProtocol):
-    """The accounting socket's protocol once authentication runs beside it: every datagram
-    goes to the accounting server `server` as before, then a request of a remote realm
-    that verifies is copied to its home server by the proxy of `auth`."""
-
-    def __init__(self, server: AccountingServer, auth: AuthServer) -> None:
-        self.server = server
-        self.auth = auth
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.server.connection_made(transport)
-
-    def error_received(self, exc: Exception) -> None:
-        self.server.error_received(exc)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.server.connection_lost(exc)
-
-    def datagram_received(self, data: bytes, addr: Address) -> None:
-        self.server.datagram_received(data, addr)
-        view = self.auth.view
-        if not view.remote_realms:
-            return
-        try:
-            secret = self.server.clients.get(addr[0])
-            if secret is None:
-                return
-            packet, message_authenticator = check_framing(data)
-            name = user_name(packet)
-            home = None if name is None else view.home_server(addr[0], name)
-            if home is None or home.acct_port is None:
-                return
-            verify_request(packet, secret, message_authenticator)
-            self.auth.proxy.copy_accounting(packet, home, addr)
-        except Drop:  # the accounting server has counted and logged it
-            return
-        except Exception:  # a bug, not the input: landing goes on, say so loudly
-            log.exception("could not copy an Accounting-Request from %s:%d", *addr)

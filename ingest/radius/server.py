@@ -56,10 +56,11 @@ from ingest.radius.packets import (
     STATUS_SERVER,
     Drop,
     accounting_response,
+    check_framing,
     status_reply,
     verify_request,
 )
-from ingest.radius.proxy import AccountingTap
+from ingest.radius.relay import user_name
 from jet.errors import JetError
 from jet.network_access import AccessView
 
@@ -693,3 +694,43 @@ def bind_udp(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+class AccountingTap(asyncio.DatagramProtocol):
+    """The accounting socket's protocol once authentication runs beside it: every datagram
+    goes to the accounting server `server` as before, then a request of a remote realm
+    that verifies is copied to its home server by the proxy of `auth`."""
+
+    def __init__(self, server: AccountingServer, auth: AuthServer) -> None:
+        self.server = server
+        self.auth = auth
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.server.connection_made(transport)
+
+    def error_received(self, exc: Exception) -> None:
+        self.server.error_received(exc)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server.connection_lost(exc)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.server.datagram_received(data, addr)
+        view = self.auth.view
+        if not view.remote_realms:
+            return
+        try:
+            secret = self.server.clients.get(addr[0])
+            if secret is None:
+                return
+            packet, message_authenticator = check_framing(data)
+            name = user_name(packet)
+            home = None if name is None else view.home_server(addr[0], name)
+            if home is None or home.acct_port is None:
+                return
+            verify_request(packet, secret, message_authenticator)
+            self.auth.proxy.copy_accounting(packet, home, addr)
+        except Drop:  # the accounting server has counted and logged it
+            return
+        except Exception:  # a bug, not the input: landing goes on, say so loudly
+            log.exception("could not copy an Accounting-Request from %s:%d", *addr)

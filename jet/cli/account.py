@@ -117,7 +117,7 @@ def account_plan(account_id: str, plan: str, day) -> None:
 def _dispatch_now(settings: Settings, account_id: str) -> None:
     """Send the Disconnect or CoA the change just queued; a running `jet radius serve`
     retries what gets no answer."""
-    from jet.session_control import dispatch
+    from ingest.radius.dispatcher import dispatch
 
     for outcome in dispatch(settings, account_id):
         click.secho(outcome.text, fg="yellow" if outcome.failed else None, err=outcome.failed)

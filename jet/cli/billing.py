@@ -16,13 +16,13 @@ from jet.cli.common import load_settings
 @click.option("--json", "as_json", is_flag=True, help="Print invoices as JSON (billing-rules.md).")
 def simulate(file: Path, as_json: bool) -> None:
     """Bill the scenario FILE up to its `until` date, in a throw-away home."""
-    from jet.simulate import simulate as run
+    from jet.drivers.simulate import simulate as run
 
     invoices = run(file)
     if as_json:
         click.echo(json.dumps({"invoices": invoices}, indent=2))
         return
-    from jet.console import print_invoices
+    from jet.drivers.console import print_invoices
 
     print_invoices(invoices)
 
@@ -35,7 +35,7 @@ def bill(first, last) -> None:
 
     Invoices whose data fails a blocking data contract are held, with the reasons and
     what to do (`jet quality status`); the rest are issued, and it exits 1."""
-    from jet.orchestration import run_job
+    from jet.drivers.jobs import run_job
 
     run_job(load_settings(), "billing_cycle", first.date(), last.date())
     click.echo(f"billing cycle {first.date()}..{last.date()} done")
@@ -50,7 +50,7 @@ def bill(first, last) -> None:
 )
 def rate(as_of) -> None:
     """Refresh usage and draft invoice marts without issuing anything."""
-    from jet.orchestration import run_job
+    from jet.drivers.jobs import run_job
 
     day = as_of.date() if as_of else date.today()
     run_job(load_settings(), "rating", day, day)

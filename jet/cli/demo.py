@@ -11,6 +11,6 @@ from jet.cli.common import load_settings
 @click.option("--accounts", default=2000, show_default=True, help="How many accounts to create.")
 def demo(accounts: int) -> None:
     """Build a believable deployment from nothing and run its billing cycles."""
-    from jet.demo import run_demo
+    from jet.drivers.demo import run_demo
 
     run_demo(load_settings(), accounts=accounts)

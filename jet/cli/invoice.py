@@ -36,7 +36,7 @@ def invoice_preview(account: str, day, as_json: bool) -> None:
     elif as_json:
         click.echo(json.dumps(draft, indent=2))
     else:
-        from jet.console import print_invoices
+        from jet.drivers.console import print_invoices
 
         print_invoices([draft])
 
@@ -53,7 +53,8 @@ def invoice_preview(account: str, day, as_json: bool) -> None:
 )
 def invoice_credit(number: str, reason: str, lines: tuple[int, ...]) -> None:
     """Issue a credit note for invoice NUMBER, whole or for some of its lines."""
-    from jet.invoicing import credit_invoice, render_pdfs
+    from jet.invoicing import credit_invoice
+    from reports.issued_invoices import render_pdfs
 
     settings = load_settings()
     note = credit_invoice(settings, number, reason, list(lines) or None)

@@ -89,10 +89,10 @@ def radius_serve(
     import asyncio
     import threading
 
+    from ingest.radius.dispatcher import dispatch_forever
     from ingest.radius.server import serve
     from jet.nas import client_secrets
     from jet.network_access import load_view
-    from jet.session_control import dispatch_forever
     from jet.store.db import upgrade
 
     log_to_stderr()
@@ -136,7 +136,7 @@ def radius_disconnect(user: str) -> None:
     Exits 0 when every session's NAS ACKed, or when USER has no open session (nothing is
     sent); 1 if any got a Disconnect-NAK or no answer, or is on a NAS that is not a
     client, naming those."""
-    from jet.session_control import disconnect
+    from ingest.radius.dispatcher import disconnect
 
     outcomes = disconnect(load_settings(), user.rpartition("@")[0] or user)
     for outcome in outcomes:
@@ -155,7 +155,7 @@ def radius_dispatch() -> None:
     (a running `jet radius serve` does this every few seconds).
 
     Exits 1 if any got a NAK or no answer (those without an answer are tried again)."""
-    from jet.session_control import dispatch
+    from ingest.radius.dispatcher import dispatch
 
     outcomes = dispatch(load_settings())
     for outcome in outcomes:

@@ -12,8 +12,8 @@ import duckdb
 from sqlalchemy import select
 
 from jet.config import PROJECT_ROOT
-from jet.orchestration import run_job
-from jet.simulate import load_scenario
+from jet.drivers.jobs import run_job
+from jet.drivers.simulate import load_scenario
 from jet.store.db import session
 from jet.store.models import Event, Invoice, Realm
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -13,8 +14,8 @@ from sqlalchemy import select
 from ingest.landing import land
 from jet.cli import main
 from jet.config import PROJECT_ROOT
+from jet.drivers.simulate import load_scenario
 from jet.invoicing import CreditError, credit_invoice, issue_invoices
-from jet.simulate import load_scenario
 from jet.store.db import session
 from jet.store.models import Invoice
 from jet.warehouse import rate
@@ -112,7 +113,10 @@ def test_a_credit_note_reverses_exactly_what_it_names(settings):
     assert note["kind"] == "credit_note"
     assert note["total"] == -bob["total"] and note["tax"] == -bob["tax"]
     assert sorted(ln[3] for ln in note["lines"]) == sorted(-ln[3] for ln in bob["lines"])
-    assert (settings.pdf_dir / "demo" / f"{note['number']}.pdf").exists()
+    pdf = settings.pdf_dir / "demo" / f"{note['number']}.pdf"
+    text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True, check=True)
+    assert "Credit note" in text.stdout and "Tax invoice" not in text.stdout
+    assert f"Credits invoice {bob['number']}: test" in text.stdout
 
     with pytest.raises(CreditError, match="credited already"):
         credit_invoice(settings, bob["number"], "again", [1])

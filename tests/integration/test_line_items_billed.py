@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from jet.cli import main
 from jet.config import PROJECT_ROOT
 from jet.drafts import draft_invoices
-from jet.simulate import load_scenario
+from jet.drivers.simulate import load_scenario
 from jet.warehouse import rate
 
 SCENARIO = PROJECT_ROOT / "examples" / "scenarios" / "01-flat-monthly-prorata.yaml"

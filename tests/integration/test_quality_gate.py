@@ -26,7 +26,7 @@ from sqlalchemy import select
 from ingest.landing import land
 from jet.cli import main
 from jet.config import PROJECT_ROOT
-from jet.simulate import load_scenario
+from jet.drivers.simulate import load_scenario
 from jet.store.db import session
 from jet.store.models import Invoice
 from schemas.raw import RADIUS, landed_schema

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from ingest.landing import land
+from ingest.radius.dispatcher import CLAIM, dispatch
 from jet.accounts import add_accounts, subscribe, update_account
 from jet.catalog import load_catalog_file
 from jet.cli import main
@@ -27,7 +28,6 @@ from jet.config import PROJECT_ROOT, Settings
 from jet.nas import add_nas_client
 from jet.ports import free_udp_port
 from jet.realms import store_catalog
-from jet.session_control import CLAIM, dispatch
 from jet.store.db import session
 from jet.store.models import Event, NasClient, Subscription
 from schemas.raw import RADIUS

@@ -31,8 +31,8 @@ from hypothesis import strategies as st
 from ingest.landing import land
 from jet.config import Settings
 from jet.drafts import draft_invoices
+from jet.drivers.simulate import load_scenario
 from jet.money import minor_units, round_money
-from jet.simulate import load_scenario
 from jet.warehouse import rate
 
 pytestmark = pytest.mark.integration

@@ -16,9 +16,9 @@ from dagster import AssetCheckKey, AssetCheckSeverity, AssetKey, DagsterInstance
 
 from ingest import landing
 from jet.config import PROJECT_ROOT
+from jet.drivers.jobs import run_job
+from jet.drivers.simulate import load_scenario
 from jet.freshness import check_freshness, latest_freshness
-from jet.orchestration import run_job
-from jet.simulate import load_scenario
 from jet.warehouse import rate
 from schemas.raw import NETFLOW, RADIUS, SOURCES, UPSTREAM_CSV
 

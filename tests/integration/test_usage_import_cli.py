@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from jet.cli import main
 from jet.config import PROJECT_ROOT, Settings
-from jet.simulate import load_scenario
+from jet.drivers.simulate import load_scenario
 from jet.warehouse import marts, rate
 
 SCENARIO = PROJECT_ROOT / "examples" / "scenarios" / "01-flat-monthly-prorata.yaml"

@@ -13,7 +13,7 @@ from ingest.csv.usage import import_usage
 from ingest.landing import landed_batches
 from jet.addresses import network_range
 from jet.config import Settings
-from jet.demo_data import UPSTREAM_FILE, UPSTREAM_PROFILE, generate
+from jet.drivers.demo_data import UPSTREAM_FILE, UPSTREAM_PROFILE, generate
 from jet.store.db import session
 from jet.store.models import Account, IpAssignment, Subscription
 

@@ -19,12 +19,12 @@ from alembic import command
 from sqlalchemy.exc import IntegrityError
 
 from ingest.landing import land
+from jet.drivers.simulate import load_scenario
 from jet.quality.frames import _MACROS, Frames, Hold, month_before
 from jet.quality.gate import Gate, QualityError, unwaive, waive, waivers
 from jet.quality.report import status
 from jet.quality.results import Finding, latest, record
 from jet.quality.retention import RetentionError, expired, prune
-from jet.simulate import load_scenario
 from jet.snapshot import write_snapshot
 from jet.store.db import alembic_config, engine, session
 from schemas.contracts import UPSTREAM_CSV

@@ -32,8 +32,9 @@ from ingest.radius.packets import (
     verify_message_authenticator,
     verify_request,
 )
-from ingest.radius.proxy import NOT_ANSWERING, AccountingTap
+from ingest.radius.proxy import NOT_ANSWERING
 from ingest.radius.relay import check_answer, proxied_access_request, proxied_accounting_request
+from ingest.radius.server import AccountingTap
 from jet.network_access import AccessView
 from jet.remote_realms import HomeServer
 from tests.unit.transport import Transport

@@ -9,9 +9,9 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from jet.config import Settings
-from jet.console import console
-from jet.demo_data import generate
-from jet.orchestration import run_job
+from jet.drivers.console import console
+from jet.drivers.demo_data import generate
+from jet.drivers.jobs import run_job
 from jet.store.db import session
 from jet.store.models import Invoice, Realm, Subscription
 

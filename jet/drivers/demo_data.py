@@ -1,7 +1,7 @@
 """A believable demo deployment from nothing: two realms, ~2000 accounts, three months of usage.
 
 Everything derives from one seed, so the same call builds the same accounts and the same
-usage. Usage reaches the lake as it would in production (`jet.demo_feed`): RADIUS
+usage. Usage reaches the lake as it would in production (`jet.drivers.demo_feed`): RADIUS
 through `jet radius serve`, flows through the NetFlow collector in daily batches named
 for their day (`demo-netflow-2026-08-01`), the wholesale file through `jet import usage`
 (`ingest.csv`); a re-run lands nothing twice. Each account is
@@ -40,7 +40,7 @@ from ingest.netflow.decode import Flows, no_flows
 from jet.accounts import add_accounts, subscribe
 from jet.catalog import load_catalog_file
 from jet.config import PROJECT_ROOT, Settings
-from jet.demo_feed import feed_netflow, feed_radius
+from jet.drivers.demo_feed import feed_netflow, feed_radius
 from jet.realms import store_catalog
 from jet.store.db import session
 from jet.store.models import Account, IpAssignment, Subscription

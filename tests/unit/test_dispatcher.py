@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from ingest.landing import land
+from ingest.radius.dispatcher import dispatch
 from ingest.radius.dynauth import Answer
 from jet.accounts import AccountError, add_accounts, change_plan, subscribe, update_account
 from jet.catalog import load_catalog_file
@@ -20,7 +21,6 @@ from jet.cli import main
 from jet.config import PROJECT_ROOT
 from jet.nas import add_nas_client
 from jet.realms import store_catalog
-from jet.session_control import dispatch
 from jet.store.db import session
 from jet.store.models import Event, NasClient, Subscription
 from schemas.raw import RADIUS
@@ -131,7 +131,7 @@ def two_sessions(store, monkeypatch):
         sent.append((kind, address, session_id))
         return Answer(kind, address, port, answers.get(session_id, True))
 
-    monkeypatch.setattr("jet.session_control.send", send)
+    monkeypatch.setattr("ingest.radius.dispatcher.send", send)
     return sent, answers
 
 
