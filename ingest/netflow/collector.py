@@ -28,11 +28,13 @@ import pyarrow as pa
 
 from ingest.landing import land, recover
 from ingest.netflow.decode import Decoder, Flows, Malformed
+from ingest.stopping import exit_after
 from schemas.raw import NETFLOW
 
 log = logging.getLogger("jet.netflow")
 
 _RECEIVE_BUFFER = 32 * 1024 * 1024  # bursts wait here while a batch is cut
+_FINAL_DRAIN = 1.0  # seconds a stop reads what still arrives, within ingest.stopping's bound
 
 
 @dataclass
@@ -122,6 +124,10 @@ class Collector:
     def stop(self) -> None:
         self._stop.set()
 
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
     def land_batch(self, batch_id: str, timeout: float = 60.0) -> None:
         """Land everything received so far as one batch named `batch_id`, and return once
         it is landed: a replay that names its batches (the demo's, by day) lands once."""
@@ -160,7 +166,7 @@ class Collector:
                     self._logged.clear()
                     stats_at = now
         finally:
-            self._drain()  # what is already in the socket is landed too
+            self._drain(time.monotonic() + _FINAL_DRAIN)  # what waits in the socket too
             self._cut()
             self._batches.put(None)
             self._lander.join()
@@ -168,9 +174,10 @@ class Collector:
             self.counters.cpu_seconds = time.process_time() - cpu
         return self.counters
 
-    def _drain(self) -> None:
-        """Take every datagram waiting in the socket, cutting full batches on the way."""
-        while not self._receive(0):
+    def _drain(self, until: float = float("inf")) -> None:
+        """Take every datagram waiting in the socket, cutting full batches on the way;
+        at a stop, only until `until` (exporters that keep sending never let it empty)."""
+        while not self._receive(0) and time.monotonic() < until:
             if self.decoder.pending >= self.batch_flows:
                 self._cut()
 
@@ -279,8 +286,14 @@ def serve(raw_root: Path, host: str = "0.0.0.0", port: int = 2055, **options) ->
     flows_table(Decoder().flush(), [])  # imports pyarrow.compute now, not in the first batch
     sock = open_socket(host, port)
     collector = Collector(sock, raw_root, **options)
+
+    def stopping(*_) -> None:
+        if not collector.stopped:
+            collector.stop()
+            exit_after("the NetFlow collector")
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: collector.stop())
+        signal.signal(sig, stopping)
     bound = sock.getsockname()
     log.info("NetFlow v5/v9/IPFIX collector listening on UDP %s:%d", bound[0], bound[1])
     counters = collector.serve()

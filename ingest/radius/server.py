@@ -61,6 +61,7 @@ from ingest.radius.packets import (
     verify_request,
 )
 from ingest.radius.relay import user_name
+from ingest.stopping import exit_after
 from jet.errors import JetError
 from jet.network_access import AccessView
 
@@ -425,6 +426,11 @@ class AccountingServer(asyncio.DatagramProtocol):
         await lander.start()
         self._lander = lander
 
+    def kill_lander(self) -> None:
+        """End the landing process at once (a stop cut short: see ingest.stopping)."""
+        if self._lander is not None:
+            self._lander.kill()
+
     async def close(self) -> None:
         """Refuse new requests, land and answer the pending ones, then close the socket
         and the landing process."""
@@ -610,8 +616,14 @@ async def serve(
             task.add_done_callback(reloads.discard)
 
     stop = asyncio.Event()
+
+    def stopping() -> None:
+        if not stop.is_set():
+            stop.set()
+            exit_after("the RADIUS server", before=server.kill_lander)
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping)
     loop.add_signal_handler(signal.SIGHUP, reload)
     tasks = [loop.create_task(server.log_stats(stats_every))]
     gc.collect()

@@ -84,8 +84,9 @@ def radius_serve(
     home servers), answering each Accounting-Request once it is on disk; send the
     Disconnect and CoA requests that account changes queued (and retry them).
 
-    Logs to stderr. SIGTERM or Ctrl-C lands and answers what is pending, then stops;
-    SIGHUP reloads the NAS clients, the accounts and the remote realms."""
+    Logs to stderr. SIGTERM or Ctrl-C lands and answers what is pending, then stops
+    (within 4 s at the most: what is not answered by then its NAS resends); SIGHUP
+    reloads the NAS clients, the accounts and the remote realms."""
     import asyncio
     import threading
 

@@ -9,7 +9,6 @@ import ipaddress
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 
 from jet.ports import free_udp_port
 from tests.peers.pcap import Packet, write_pcap
+from tests.peers.processes import running, stop
 
 pytestmark = [
     pytest.mark.integration,
@@ -59,35 +59,33 @@ def export(pcap: Path, version: str, home: Path) -> tuple[Counter, Counter, str]
     """softflowd -> nfcapd -> (repeated) Jet; totals per (src, dst) from nfdump and Jet."""
     jet_port, nf_port = free_udp_port(), free_udp_port()
     env = {**os.environ, "JET_HOME": str(home)}
-    jet = subprocess.Popen(
-        [sys.executable, "-m", "jet.cli", "netflow", "serve", "--host", "127.0.0.1",
-         "--port", str(jet_port), "--batch-seconds", "0.2"],
-        env=env, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    log_file = home / "netflow.log"
     flows_dir = home / "nfcapd"
     flows_dir.mkdir(parents=True)
-    nfcapd = subprocess.Popen(
-        ["nfcapd", "-b", "127.0.0.1", "-p", str(nf_port), "-w", str(flows_dir), "-t", "3600",
-         "-R", f"127.0.0.1/{jet_port}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    try:
-        wait_for_line(jet, jet.stderr, "listening")
-        wait_for_line(nfcapd, nfcapd.stdout, "Startup")
-        ipv6 = ["-6"] if version != "5" else []
-        subprocess.run(
-            ["softflowd", "-r", str(pcap), "-n", f"127.0.0.1:{nf_port}", "-v", version, "-d",
-             "-a", *ipv6],
-            check=True, capture_output=True, timeout=60,
-        )  # fmt: skip
-        time.sleep(0.5)
-    finally:
-        nfcapd.send_signal(signal.SIGTERM)
-        nfcapd.wait(timeout=10)
+    with running(
+        [sys.executable, "-m", "jet.cli", "netflow", "serve", "--host", "127.0.0.1",
+         "--port", str(jet_port), "--batch-seconds", "0.2"],
+        env=env, stderr=log_file.open("w"),
+    ) as jet:  # fmt: skip
+        with running(
+            ["nfcapd", "-b", "127.0.0.1", "-p", str(nf_port), "-w", str(flows_dir),
+             "-t", "3600", "-R", f"127.0.0.1/{jet_port}"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        ) as nfcapd:  # fmt: skip
+            wait_for_log(jet, log_file, "listening")
+            wait_for_line(nfcapd, nfcapd.stdout, "Startup")
+            ipv6 = ["-6"] if version != "5" else []
+            subprocess.run(
+                ["softflowd", "-r", str(pcap), "-n", f"127.0.0.1:{nf_port}", "-v", version,
+                 "-d", "-a", *ipv6],
+                check=True, capture_output=True, timeout=60,
+            )  # fmt: skip
+            time.sleep(0.5)
+            stop(nfcapd)
         time.sleep(0.2)
-        jet.send_signal(signal.SIGTERM)
-        _, log = jet.communicate(timeout=30)
-    assert jet.returncode == 0, log
+        code = stop(jet)
+    log = log_file.read_text()
+    assert code == 0, log
     listed = subprocess.run(
         ["nfdump", "-R", str(flows_dir), "-q", "-N", "-A", "srcip,dstip",
          "-o", "fmt:%sa,%da,%pkt,%byt"],
@@ -114,6 +112,14 @@ def export(pcap: Path, version: str, home: Path) -> tuple[Counter, Counter, str]
 def address(raw: bytes) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     v6 = ipaddress.IPv6Address(raw)
     return v6.ipv4_mapped or v6
+
+
+def wait_for_log(process: subprocess.Popen, log: Path, text: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"no {text!r} from {process.args[:3]}:\n{log.read_text()}")
+        time.sleep(0.05)
 
 
 def wait_for_line(process: subprocess.Popen, stream, text: str, timeout: float = 30.0) -> None:

@@ -31,6 +31,7 @@ from jet.config import PROJECT_ROOT, Settings
 from jet.nas import add_nas_client
 from jet.realms import store_catalog
 from jet.store.db import session
+from tests.peers.processes import start, stop
 
 pytestmark = pytest.mark.integration
 needs_radclient = pytest.mark.skipif(
@@ -59,7 +60,7 @@ class Server:
         self.log = home / "radius.log"
         env = {**os.environ, "JET_HOME": str(home)}
         env.pop("JET_DATABASE_URL", None)
-        self.proc = subprocess.Popen(
+        self.proc = start(
             [sys.executable, "-m", "jet.cli", "radius", "serve"]
             + ["--host", "127.0.0.1", "--acct-port", "0", "--auth-port", "0"],
             env=env,
@@ -70,7 +71,7 @@ class Server:
         deadline = time.monotonic() + 60
         while not (found := re.search(r"listening on 127\.0\.0\.1:(\d+)", self.log.read_text())):
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.proc.kill()
+                stop(self.proc)
                 raise AssertionError(f"the server did not start:\n{self.log.read_text()}")
             time.sleep(0.05)
         self.port = int(found.group(1))
@@ -80,8 +81,7 @@ class Server:
 
     def stop(self) -> dict[str, int]:
         """SIGTERM, and the counters of its last log line."""
-        self.proc.send_signal(signal.SIGTERM)
-        assert self.proc.wait(timeout=30) == 0, self.log.read_text()
+        assert stop(self.proc) == 0, self.log.read_text()
         line = re.findall(r"stopped: (.*)", self.log.read_text())[-1]
         return {name: int(n) for name, n in (pair.split("=") for pair in line.split())}
 
@@ -91,15 +91,13 @@ def servers():
     """Start servers with `servers(home)`; any still running at the end are killed."""
     started: list[Server] = []
 
-    def start(home: Path) -> Server:
+    def begin(home: Path) -> Server:
         started.append(Server(home))
         return started[-1]
 
-    yield start
+    yield begin
     for server in started:
-        if server.proc.poll() is None:
-            server.proc.kill()
-            server.proc.wait()
+        stop(server.proc)
 
 
 def radclient(port: int, packets: list[str], secret: str = SECRET, command: str = "acct"):

@@ -26,6 +26,7 @@ from jet.config import PROJECT_ROOT, Settings
 from jet.nas import add_nas_client
 from jet.realms import store_catalog
 from jet.store.db import session
+from tests.peers.processes import start, stop
 
 pytestmark = [
     pytest.mark.integration,
@@ -82,7 +83,7 @@ class Server:
         self.log = home / "radius.log"
         env = {**os.environ, "JET_HOME": str(home)}
         env.pop("JET_DATABASE_URL", None)
-        self.proc = subprocess.Popen(
+        self.proc = start(
             [sys.executable, "-m", "jet.cli", "radius", "serve", "--host", "127.0.0.1"]
             + ["--acct-port", "0", "--auth-port", "0"],
             env=env,
@@ -97,15 +98,14 @@ class Server:
         deadline = time.monotonic() + 60
         while not (found := re.search(pattern, self.log.read_text()[after:])):
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.proc.kill()
+                stop(self.proc)
                 raise AssertionError(f"never logged {pattern!r}:\n{self.log.read_text()}")
             time.sleep(0.05)
         return found.group(1)
 
     def stop(self) -> dict[str, int]:
         """SIGTERM, and the authentication counters it logs last."""
-        self.proc.send_signal(signal.SIGTERM)
-        assert self.proc.wait(timeout=30) == 0, self.log.read_text()
+        assert stop(self.proc) == 0, self.log.read_text()
         line = re.findall(r"auth totals: (.*)", self.log.read_text())[-1]
         return {name: int(n) for name, n in (pair.split("=") for pair in line.split())}
 
@@ -114,9 +114,7 @@ class Server:
 def server(home: Path):
     started = Server(home)
     yield started
-    if started.proc.poll() is None:
-        started.proc.kill()
-        started.proc.wait()
+    stop(started.proc)
 
 
 def radclient(port: int, requests: list[str], secret: str = SECRET) -> list[tuple | None]:

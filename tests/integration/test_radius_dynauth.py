@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from jet.store.db import session
 from jet.store.models import Event, NasClient, Subscription
 from schemas.raw import RADIUS
 from tests.peers.freeradius import FreeRadius, available, detail_records
+from tests.peers.processes import running
 
 pytestmark = [
     pytest.mark.integration,
@@ -260,15 +260,14 @@ def test_serve_sends_what_was_queued(home, nas) -> None:
         update_account(s, "alice", status="suspended")  # queued, not sent
     log = home.root / "serve.log"
     env = {**os.environ, "JET_HOME": str(home.root)}
-    proc = subprocess.Popen(
+    with running(
         [sys.executable, "-m", "jet.cli", "radius", "serve", "--host", NAS]
         + ["--acct-port", "0", "--auth-port", "0", "--dispatch-every", "0.2"],
         env=env,
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=log.open("w"),
-    )
-    try:
+    ) as proc:
         deadline = time.monotonic() + 60
         while not requests_for(nas, session_id):
             assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
@@ -276,9 +275,6 @@ def test_serve_sends_what_was_queued(home, nas) -> None:
         while "Disconnect-ACK" not in log.read_text():
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
     with session(home.db_url) as s:
         assert s.scalar(select(Event.delivered_at)) is not None
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
 from jet.ports import free_udp_port
+from tests.peers import processes
 
 BINARY = shutil.which("freeradius") or "/usr/sbin/freeradius"
 DEBIAN_CONF = Path("/etc/freeradius/3.0")
@@ -116,7 +116,7 @@ class FreeRadius:
 
     def start(self, timeout: float = 30) -> FreeRadius:
         with (self.root / "stderr.log").open("w") as stderr:
-            self.proc = subprocess.Popen(
+            self.proc = processes.start(
                 [BINARY, "-f", "-d", str(self.raddb)], stdout=subprocess.DEVNULL, stderr=stderr
             )
         deadline = time.monotonic() + timeout
@@ -129,15 +129,9 @@ class FreeRadius:
         return self
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it has not stopped within 10 seconds."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        """SIGTERM, then SIGKILL if it has not stopped within the grace period."""
+        if self.proc is not None:
+            processes.stop(self.proc)
 
     def __enter__(self) -> FreeRadius:
         return self.start()
