@@ -2,6 +2,7 @@
 
 from dagster import Definitions
 
+from dagster_jet.assets.alerts import usage_warnings
 from dagster_jet.assets.invoicing import invoice_pdfs, issued_invoices
 from dagster_jet.assets.ops import ops_snapshot
 from dagster_jet.assets.raw import raw_assets
@@ -13,7 +14,14 @@ from dagster_jet.resources import resources
 from dagster_jet.schedules import billing_cycle_schedule, hourly_rating_schedule
 
 defs = Definitions(
-    assets=[ops_snapshot, *raw_assets, warehouse_models, issued_invoices, invoice_pdfs],
+    assets=[
+        ops_snapshot,
+        *raw_assets,
+        warehouse_models,
+        usage_warnings,
+        issued_invoices,
+        invoice_pdfs,
+    ],
     asset_checks=[raw_sources_delivering, data_contracts],
     jobs=[billing_cycle_job, rating_job],
     schedules=[billing_cycle_schedule, hourly_rating_schedule],

@@ -4,9 +4,10 @@ from dagster_jet.partitions import bill_dates
 from schemas.raw import SOURCES
 
 # Snapshot and rate, with every check on what that reads: the data contracts on the raw
-# sources too (dagster_jet/checks.py), which these jobs read but do not materialize.
+# sources too (dagster_jet/checks.py), which these jobs read but do not materialize;
+# then announce the usage warnings the new marts show.
 billing_path = AssetSelection.groups(
-    "operational", "staging", "intermediate", "marts"
+    "operational", "staging", "intermediate", "marts", "alerts"
 ) | AssetSelection.checks_for_assets(*(f"raw_{source}" for source in SOURCES))
 
 # Rate, issue and render the invoices of a bill date (or a range, in one run).

@@ -20,10 +20,11 @@ from sqlalchemy.orm import selectinload
 from jet.config import Settings
 from jet.errors import JetError
 from jet.money import round_money
+from jet.outbox import publish
 from jet.quality.gate import Gate
 from jet.quality.results import Finding
 from jet.store.db import session
-from jet.store.models import Event, Invoice, InvoiceLine, Realm
+from jet.store.models import Invoice, InvoiceLine, Realm
 from jet.warehouse import marts
 
 
@@ -162,17 +163,16 @@ def issue_invoices(settings: Settings, first: date, last: date) -> IssueSummary:
                 ],
             )
             s.add(invoice)
-            s.add(
-                Event(
-                    topic="invoice.issued",
-                    created_at=now,
-                    payload={
-                        "number": invoice.number,
-                        "account": account,
-                        "total": str(invoice.total),
-                        "currency": currency,
-                    },
-                )
+            publish(
+                s,
+                "invoice.issued",
+                account,
+                {
+                    "number": invoice.number,
+                    "account": account,
+                    "total": str(invoice.total),
+                    "currency": currency,
+                },
             )
             summary.issued += 1
             summary.counts[realm_id] += 1
@@ -271,16 +271,16 @@ def credit_invoice(
             ],
         )
         s.add(note)
-        s.add(
-            Event(
-                topic="credit_note.issued",
-                created_at=now,
-                payload={
-                    "number": note.number,
-                    "credits": number,
-                    "total": str(note.total),
-                    "reason": note.reason,
-                },
-            )
+        publish(
+            s,
+            "credit_note.issued",
+            original.account_id,
+            {
+                "number": note.number,
+                "account": original.account_id,
+                "credits": number,
+                "total": str(note.total),
+                "reason": note.reason,
+            },
         )
     return note

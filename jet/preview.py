@@ -9,6 +9,7 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
+from jet.account_views import billing_account
 from jet.config import Settings
 from jet.drafts import draft_invoices
 from jet.errors import JetError
@@ -27,9 +28,7 @@ def billing_account_of(settings: Settings, account_id: str) -> str:
         account = s.get(Account, account_id)
         if account is None:
             raise PreviewError(f"no account {account_id!r}; dim_accounts lists them")
-        while account.parent_id:
-            account = s.get(Account, account.parent_id)
-        return account.id
+        return billing_account(s, account).id
 
 
 def preview(settings: Settings, account_id: str, day: date) -> dict | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from bisect import bisect_right
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
@@ -70,3 +72,44 @@ def catalog_on(session: Session, realm_id: str, day: date) -> Catalog | None:
     if version is None:
         return None
     return parse_catalog(version.document, f"catalog {realm_id} from {version.effective_from}")
+
+
+@dataclass(frozen=True, slots=True)
+class RealmPlans:
+    """The plans a realm's catalog offers over time, its versions read once, so that one
+    subscription or a million are checked against it alike (`jet.accounts`)."""
+
+    realm_id: str
+    starts: tuple[date, ...]  # each version's effective_from, earliest first
+    plans: tuple[frozenset[str], ...]  # the plans of each version
+
+    @classmethod
+    def load(cls, session: Session, realm_id: str) -> RealmPlans:
+        versions = session.execute(
+            select(CatalogVersion.effective_from, CatalogVersion.document)
+            .where(CatalogVersion.realm_id == realm_id)
+            .order_by(CatalogVersion.effective_from)
+        ).all()
+        plans = [
+            parse_catalog(doc, f"catalog {realm_id} from {day}").plans for day, doc in versions
+        ]
+        return cls(realm_id, tuple(day for day, _ in versions), tuple(map(frozenset, plans)))
+
+    def problem(self, plan_id: str, day: date, start_field: str = "from") -> tuple[str, str] | None:
+        """Why `plan_id` cannot start on `day`, as (field, message), or None: the plan must
+        be in the catalog in effect that day, and `day` on or after the first version."""
+        realm = self.realm_id
+        if not self.starts:
+            return "plan", f"plan: realm {realm} has no catalog: load one with `jet catalog load`"
+        if day < self.starts[0]:
+            return start_field, (
+                f"{start_field}: {day} is before realm {realm}'s first catalog "
+                f"({self.starts[0]}): start on or after it"
+            )
+        offered = self.plans[bisect_right(self.starts, day) - 1]
+        if plan_id not in offered:
+            return "plan", (
+                f"plan: realm {realm} has no plan {plan_id!r} on {day} "
+                f"(plans: {', '.join(sorted(offered))})"
+            )
+        return None

@@ -1,6 +1,6 @@
 """What account changes ask of the customers' sessions on the network: a Disconnect
 (an account suspended or closed) or a CoA with the new plan's reply attributes (a plan
-change), recorded as outbox events (`jet.outbox`) in the change's own transaction.
+change), announced as events (`jet.accounts`, through `jet.outbox`).
 
 The core decides what is asked, as the account is when the event is acted on: a
 suspended account that is active again is not disconnected; a CoA carries the plan in
@@ -10,7 +10,7 @@ topics) finds the open sessions, sends the requests and records the answers.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -20,29 +20,9 @@ from jet.network_access import reply_attributes
 from jet.realms import catalog_on
 from jet.store.models import Account, Event, Subscription
 
-DISCONNECT_TOPIC = "radius.disconnect"
-COA_TOPIC = "radius.coa"
-
-
-def disconnect_event(account_id: str, status: str) -> Event:
-    """The outbox event of an account that may no longer be online (`status`)."""
-    return Event(
-        topic=DISCONNECT_TOPIC,
-        payload={"account": account_id, "status": status},
-        created_at=datetime.now(UTC),
-    )
-
-
-def coa_event(account_id: str, plan_id: str, day: date) -> Event:
-    """The outbox event of a plan change from `day`: due at 00:00 UTC of that day."""
-    now = datetime.now(UTC)
-    start = datetime.combine(day, time(), UTC)
-    return Event(
-        topic=COA_TOPIC,
-        payload={"account": account_id, "plan": plan_id, "from": day.isoformat()},
-        created_at=now,
-        next_attempt_at=start if start > now else None,
-    )
+# The events whose RADIUS side is a Disconnect of the account's sessions, and a CoA.
+DISCONNECT_TOPICS = ("account.suspended", "account.closed")
+COA_TOPICS = ("plan.changed",)
 
 
 def asked(s: Session, event: Event, today: date) -> list[tuple[str, Any]] | str:
@@ -51,7 +31,7 @@ def asked(s: Session, event: Event, today: date) -> list[tuple[str, Any]] | str:
     Disconnect), or why nothing is to be sent."""
     account_id = event.payload["account"]
     account = s.get(Account, account_id)
-    if event.topic == DISCONNECT_TOPIC:
+    if event.topic in DISCONNECT_TOPICS:
         if account is not None and account.status == "active":
             return f"{account_id} is active again: not disconnected"
         return []

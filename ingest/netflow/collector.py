@@ -5,9 +5,11 @@ One thread receives: it reads every waiting datagram and feeds it to the
 when it holds ``batch_flows`` flows or is ``batch_seconds`` old, and a second thread
 decodes it in bulk and lands it with :func:`ingest.landing.land` while receiving goes
 on. NetFlow has no acknowledgements: a flow is safe once its batch is landed, and
-stopping (SIGTERM, Ctrl-C) lands what is buffered first. What the network loses shows
-as sequence gaps per exporter; what the kernel drops (a receive buffer overrun) is read
-from the socket's `drops` in /proc/net/udp, so loss is reported either way.
+stopping (SIGTERM, Ctrl-C) lands what is buffered first, within 4 s (`ingest.stopping`:
+what is still buffered then is lost, as in a crash); a second SIGTERM ends it at once.
+What the network loses shows as sequence gaps per exporter; what the kernel drops (a
+receive buffer overrun) is read from the socket's `drops` in /proc/net/udp, so loss is
+reported either way.
 """
 
 from __future__ import annotations
@@ -123,10 +125,6 @@ class Collector:
 
     def stop(self) -> None:
         self._stop.set()
-
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
 
     def land_batch(self, batch_id: str, timeout: float = 60.0) -> None:
         """Land everything received so far as one batch named `batch_id`, and return once
@@ -288,9 +286,12 @@ def serve(raw_root: Path, host: str = "0.0.0.0", port: int = 2055, **options) ->
     collector = Collector(sock, raw_root, **options)
 
     def stopping(*_) -> None:
-        if not collector.stopped:
-            collector.stop()
-            exit_after("the NetFlow collector")
+        """The first SIGTERM or SIGINT: land what is buffered within ingest.stopping's
+        bound; a second one ends the process at once."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_DFL)
+        collector.stop()
+        exit_after("the NetFlow collector")
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stopping)

@@ -119,10 +119,15 @@ class Lander(asyncio.Protocol):
 
     def kill(self) -> None:
         self._closing = True
+        self.kill_process()
         if self._ready is not None and not self._ready.done():
             self._ready.cancel()
         if self._stdin is not None and not self._stdin.is_closing():
             self._stdin.abort()
+
+    def kill_process(self) -> None:
+        """SIGKILL the child, ready or still starting. Safe from any thread (the stop
+        watchdog's: `ingest.stopping`), unlike `kill`, which also closes its pipes."""
         if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
 

@@ -22,6 +22,12 @@ packets are counted by reason and logged once per reason and source per stats in
 The accounting socket is read by :class:`ReadAllTransport`, which takes every datagram
 waiting at each wakeup rather than one. :func:`serve` runs authentication
 (`ingest.radius.auth_server`) in the same event loop.
+
+SIGTERM or SIGINT stops it: new requests are dropped, the pending ones are landed and
+answered, then the landing process exits. `ingest.stopping` bounds that to 4 s (a
+landing that hangs, a reload on a busy store): then the landing process is killed and
+the server exits with code 1, leaving what it did not answer to be resent. A second
+SIGTERM ends it at once.
 """
 
 from __future__ import annotations
@@ -171,6 +177,7 @@ class AccountingServer(asyncio.DatagramProtocol):
         self._timer: asyncio.TimerHandle | None = None
         self._due = False  # a look at the open batch is scheduled
         self._lander: Lander | None = None  # the landing process, once `start`ed
+        self._newest: Lander | None = None  # the latest one, even while it starts
         self._landing: _Batch | None = None  # the batch it lands
         self._paused = False  # after a failed landing, or with the landing process gone
         self._restarting: asyncio.Task[None] | None = None  # a new landing process
@@ -423,13 +430,15 @@ class AccountingServer(asyncio.DatagramProtocol):
         """Start the landing process; requests are landed once it is ready."""
         self._loop = asyncio.get_running_loop()
         lander = Lander(self.raw_root, self._landed, self._recovered, self._lander_exited)
+        self._newest = lander
         await lander.start()
         self._lander = lander
 
     def kill_lander(self) -> None:
-        """End the landing process at once (a stop cut short: see ingest.stopping)."""
-        if self._lander is not None:
-            self._lander.kill()
+        """SIGKILL the landing process, ready or still starting: a stop cut short (see
+        ingest.stopping), from the watchdog's thread."""
+        if self._newest is not None:
+            self._newest.kill_process()
 
     async def close(self) -> None:
         """Refuse new requests, land and answer the pending ones, then close the socket
@@ -574,14 +583,36 @@ async def serve(
         log.warning("no NAS clients: every packet will be dropped; add one with `jet nas add`")
     loop = asyncio.get_running_loop()
     server = AccountingServer(clients, raw_root, batch_rows=batch_rows, batch_delay=batch_delay)
+    stop = asyncio.Event()
+    taking = False  # requests: once the accounting socket is open
+
+    def stopping() -> None:
+        """The first SIGTERM or SIGINT: stop within ingest.stopping's bound, the landing
+        process included; a second one ends the process at once."""
+        if not stop.is_set():
+            stop.set()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            exit_after("the RADIUS server", before=server.kill_lander)
+            if not taking:  # nothing to land yet: end the start rather than wait for it
+                server.kill_lander()
+
+    # Before the landing process starts: a server killed while it started left that
+    # process to run on for seconds.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping)
     try:
         await server.start()
         transport, _ = await _listen(lambda: server, host, port, read_all=True)
     except LandingProcessError as err:
+        if stop.is_set():  # `stopping` ended it
+            log.info("stopped while starting")
+            return server.counters
         raise ServerError(str(err)) from err
     except BaseException:
         await server.close()
         raise
+    taking = True
     auth: AuthServer | None = None
     if load_view is not None:
         try:
@@ -615,15 +646,6 @@ async def serve(
             reloads.add(task)
             task.add_done_callback(reloads.discard)
 
-    stop = asyncio.Event()
-
-    def stopping() -> None:
-        if not stop.is_set():
-            stop.set()
-            exit_after("the RADIUS server", before=server.kill_lander)
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stopping)
     loop.add_signal_handler(signal.SIGHUP, reload)
     tasks = [loop.create_task(server.log_stats(stats_every))]
     gc.collect()

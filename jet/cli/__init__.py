@@ -11,10 +11,12 @@ import click
 
 from jet.cli import (
     account,
+    audit,
     billing,
     catalog,
     db,
     demo,
+    events,
     imports,
     invoice,
     ip,
@@ -24,6 +26,7 @@ from jet.cli import (
     radius,
     realm,
     sql,
+    subscription,
 )
 from jet.cli.common import fail
 from jet.errors import JetError
@@ -58,9 +61,12 @@ for command in (
     invoice.invoice,
     nas.nas,
     account.account,
+    subscription.subscription,
+    audit.audit,
     realm.realm,
     radius.radius,
     ip.ip,
     netflow.netflow,
+    events.events,
 ):
     main.add_command(command)

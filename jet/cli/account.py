@@ -1,4 +1,7 @@
-"""`jet account`: what decides whether an account may log in through RADIUS."""
+"""`jet account`: customers (their details, hierarchy, closing and reopening; `show` and
+`list` in `jet.cli.account_show`) and what decides whether they may log in through
+RADIUS. Every change goes through its one core function in `jet.accounts`, as the CLI's
+actor, with its audit entry and event."""
 
 from __future__ import annotations
 
@@ -6,17 +9,132 @@ import sys
 
 import click
 
-from jet.cli.common import fail, load_settings
+from jet.cli import account_show
+from jet.cli.common import DAY, EXIT_CODES, fail, load_settings
 from jet.cli.radius import RADIUS_RELOAD
 from jet.config import Settings
 
 
-@click.group()
+@click.group(epilog=EXIT_CODES)
 def account() -> None:
-    """Accounts: RADIUS passwords, status, expiry, prepaid balance and static address."""
+    """Customers: their details, hierarchy and lifecycle; RADIUS passwords, status, expiry,
+    prepaid balance and static address."""
 
 
-@account.command("password")
+account.add_command(account_show.show)
+account.add_command(account_show.list_)
+
+
+def _profile_options(command):
+    """The details `add` and `update` share; in `update`, "" clears an optional one."""
+    options = [
+        click.option("--name", default=None, help="The customer's or company's name."),
+        click.option("--parent", default=None, help="The account it is under (a cost-centre)."),
+        click.option("--email", default=None, help="Where invoices and notices go."),
+        click.option("--phone", default=None, help="e.g. +61 2 9876 5432"),
+        click.option("--address", default=None, help='e.g. "1 Main St, Sydney NSW 2000"'),
+        click.option("--country", default=None, help="ISO 3166 code, e.g. AU."),
+        click.option(
+            "--tax-id", default=None, help="Checked for AU (ABN), NZ (IRD), EU and GB (VAT)."
+        ),
+        click.option(
+            "--delivery", type=click.Choice(["email", "paper"]), default=None, help="Invoices by."
+        ),
+        click.option("--notes", default=None, help="Anything staff should know."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@account.command("add", epilog=EXIT_CODES)
+@click.argument("realm")
+@click.argument("login")
+@_profile_options
+@click.option("--company", is_flag=True, help="A company or cost-centre, not a person.")
+@click.option("--plan", default=None, help="Subscribe it to this plan of the realm's catalog.")
+@click.option("--from", "start", type=DAY, default=None, help="The plan's first day (with --plan).")
+def account_add(realm: str, login: str, company: bool, plan, start, **details) -> None:
+    """Add the customer LOGIN to REALM, and with --plan subscribe it from --from.
+
+    LOGIN is the name it logs in with through RADIUS, unique in the whole store. All or
+    nothing: a taken login, an unknown parent or one in another realm, a wrong e-mail or
+    tax id, a plan not in the catalog on that day stores nothing."""
+    from jet.accounts import add_accounts, subscribe
+    from jet.audit import Actor
+    from jet.store.db import session
+
+    if (plan is None) != (start is None):
+        raise click.UsageError("give --plan and --from together")
+    actor = Actor.here("cli")
+    row = {"id": login, **details, "kind": "company" if company else "person"}
+    with session(load_settings().db_url) as s:
+        add_accounts(s, realm, [row], actor)
+        if plan:
+            subscribe(s, login, plan, start.date(), actor=actor)
+    on = f", on {plan} from {start.date()}" if plan else ""
+    click.echo(
+        f"added {login} to {realm}{on}; `jet account password {login}` sets its RADIUS password"
+    )
+
+
+@account.command("update", epilog=EXIT_CODES)
+@click.argument("account_id", metavar="ACCOUNT")
+@_profile_options
+@click.option("--kind", type=click.Choice(["person", "company"]), default=None)
+def account_update(account_id: str, **changes) -> None:
+    """Change ACCOUNT's details; "" clears an optional one (--phone ""), --parent ""
+    makes it a billing account of its own. Nothing changes if any is wrong."""
+    from jet.accounts import update_profile
+    from jet.audit import Actor
+    from jet.store.db import session
+
+    with session(load_settings().db_url) as s:
+        update_profile(s, Actor.here("cli"), account_id, **changes)
+    given = ", ".join(key.replace("_", " ") for key, v in changes.items() if v is not None)
+    click.echo(f"updated {account_id}: {given}")
+
+
+@account.command("close", epilog=EXIT_CODES)
+@click.argument("account_id", metavar="ACCOUNT")
+@click.option("--on", "day", type=DAY, default=None, help="The day it closes (default today).")
+def account_close(account_id: str, day) -> None:
+    """Close ACCOUNT from --on: its subscriptions end that day (the next invoice refunds
+    what was charged beyond it), it can no longer log in and its sessions are
+    disconnected. Refused if it is closed already, or a subscription starts later."""
+    from datetime import UTC, datetime
+
+    from jet.accounts import close_account
+    from jet.audit import Actor
+    from jet.store.db import session
+
+    settings = load_settings()
+    on = day.date() if day else datetime.now(UTC).date()
+    with session(settings.db_url) as s:
+        ended = close_account(s, Actor.here("cli"), account_id, on)
+        plans = ", ".join(sub.plan_id for sub in ended)
+    click.echo(f"closed {account_id} from {on}" + (f"; ended {plans}" if plans else ""))
+    _dispatch_now(settings, account_id)
+
+
+@account.command("reopen", epilog=EXIT_CODES)
+@click.argument("account_id", metavar="ACCOUNT")
+def account_reopen(account_id: str) -> None:
+    """Make the closed ACCOUNT active again. Its plans stay ended: subscribe it anew with
+    `jet subscription add`."""
+    from jet.accounts import reopen_account
+    from jet.audit import Actor
+    from jet.store.db import session
+
+    with session(load_settings().db_url) as s:
+        reopen_account(s, Actor.here("cli"), account_id)
+    click.echo(
+        f"reopened {account_id}, without a plan: `jet subscription add {account_id} PLAN "
+        f"--from D`; {RADIUS_RELOAD}"
+    )
+
+
+@account.command("password", epilog=EXIT_CODES)
 @click.argument("account_id", metavar="ACCOUNT")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin's first line.")
 @click.option("--remove", is_flag=True, help="Remove the password: the account cannot log in.")
@@ -26,6 +144,7 @@ def account_password(account_id: str, password_stdin: bool, remove: bool) -> Non
     Asks for it twice unless --password-stdin is given. The store keeps it in clear:
     see docs/decisions.md, "RADIUS"."""
     from jet.accounts import set_radius_password
+    from jet.audit import Actor
     from jet.store.db import session
 
     if remove and password_stdin:
@@ -38,12 +157,12 @@ def account_password(account_id: str, password_stdin: bool, remove: bool) -> Non
         password = click.prompt("RADIUS password", hide_input=True, confirmation_prompt=True)
     settings = load_settings()
     with session(settings.db_url) as s:
-        set_radius_password(s, account_id, password)
+        set_radius_password(s, account_id, password, Actor.here("cli"))
     done = "removed the password of" if password is None else "set the password of"
     click.echo(f"{done} {account_id}; {RADIUS_RELOAD}")
 
 
-@account.command("set")
+@account.command("set", epilog=EXIT_CODES)
 @click.argument("account_id", metavar="ACCOUNT")
 @click.option(
     "--status",
@@ -67,6 +186,7 @@ def account_set(
 ) -> None:
     """Change what decides whether ACCOUNT may log in through RADIUS."""
     from jet.accounts import describe_access, update_account
+    from jet.audit import Actor
     from jet.store.db import session
 
     settings = load_settings()
@@ -79,13 +199,14 @@ def account_set(
             framed_ip=framed_ip,
             prepaid=prepaid,
             balance=balance,
+            actor=Actor.here("cli"),
         )
         summary = describe_access(changed)
     click.echo(f"{summary}; {RADIUS_RELOAD}")
     _dispatch_now(settings, account_id)
 
 
-@account.command("plan")
+@account.command("plan", epilog=EXIT_CODES)
 @click.argument("account_id", metavar="ACCOUNT")
 @click.argument("plan")
 @click.option(
@@ -101,12 +222,13 @@ def account_plan(account_id: str, plan: str, day) -> None:
     from datetime import UTC, datetime
 
     from jet.accounts import change_plan
+    from jet.audit import Actor
     from jet.store.db import session
 
     settings = load_settings()
     start = day.date() if day else datetime.now(UTC).date()
     with session(settings.db_url) as s:
-        change_plan(s, account_id, plan, start)
+        change_plan(s, account_id, plan, start, Actor.here("cli"))
     click.echo(f"{account_id} is on {plan} from {start}")
     if start > datetime.now(UTC).date():
         click.echo(f"its sessions get a CoA-Request on {start}, from `jet radius serve`")
@@ -117,7 +239,10 @@ def account_plan(account_id: str, plan: str, day) -> None:
 def _dispatch_now(settings: Settings, account_id: str) -> None:
     """Send the Disconnect or CoA the change just queued; a running `jet radius serve`
     retries what gets no answer."""
-    from ingest.radius.dispatcher import dispatch
+    from jet.deliveries import dispatch
+    from jet.drivers.subscribers import subscribers
 
-    for outcome in dispatch(settings, account_id):
-        click.secho(outcome.text, fg="yellow" if outcome.failed else None, err=outcome.failed)
+    for report in dispatch(settings, subscribers(), account_id):
+        if report.subscriber == "radius":
+            trouble = report.went_wrong
+            click.secho(report.result.outcome, fg="yellow" if trouble else None, err=trouble)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -24,6 +25,21 @@ def log_to_stderr() -> None:
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+# What the commands that change the store say of their exit codes (`--help`, README).
+EXIT_CODES = (
+    "Exit codes: 0 done; 1 refused (a message says what was wrong and what to do, and "
+    "nothing was stored); 2 a usage error (an unknown option, a missing argument)."
+)
+# ... and those that only read it.
+READ_EXIT_CODES = "Exit codes: 0 shown; 1 no such account; 2 a usage error (an unknown option)."
+DAY = click.DateTime(["%Y-%m-%d"])
+
+
+def echo_json(value: Any) -> None:
+    """For scripts: dates and amounts arrive as text already (jet.account_views)."""
+    click.echo(json.dumps(value, indent=2, default=str))
 
 
 def fail(message: str) -> NoReturn:

@@ -1,4 +1,5 @@
-"""`jet import`: external line items and upstream providers' usage files."""
+"""`jet import`: accounts moved over from another system, external line items and
+upstream providers' usage files."""
 
 from __future__ import annotations
 
@@ -6,12 +7,68 @@ from pathlib import Path
 
 import click
 
-from jet.cli.common import fail, load_settings
+from jet.cli.common import EXIT_CODES, echo_json, fail, load_settings
 
 
 @click.group("import")
 def import_() -> None:
-    """Data from outside Jet: external line items, upstream providers' usage files."""
+    """Data from outside Jet: accounts, external line items, upstream providers' usage
+    files."""
+
+
+@import_.command("accounts", epilog=EXIT_CODES)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--realm", default=None, help="The realm of rows whose realm column is empty.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+def import_accounts(file: Path, realm: str | None, as_json: bool) -> None:
+    """Add the accounts of the CSV FILE, one a row, and subscribe those with a plan.
+
+    Columns (by header name, any order; login is required): login, name, kind
+    (person|company), parent (a login, anywhere in the file or stored), email, phone,
+    address, country, tax_id, delivery (email|paper), notes, realm (or --realm), plan,
+    plan_from (YYYY-MM-DD). A file with any bad row is refused whole, each bad row
+    listed with its line; importing the same file again adds nothing."""
+    from dataclasses import asdict
+
+    from jet.account_import import ImportRefused, read_csv
+    from jet.account_import import import_accounts as run
+    from jet.audit import Actor
+    from jet.store.db import session
+
+    try:
+        with session(load_settings().db_url) as s:
+            counts = run(s, Actor.here("import"), read_csv(file), realm)
+    except ImportRefused as refused:
+        if as_json:
+            lines = [{"line": r.line, "message": r.message} for r in refused.refusals]
+            echo_json({"file": str(file), "imported": False, "refused": lines})
+        fail(f"{file}: {refused}")
+    totals = {key: sum(getattr(c, key) for c in counts.values()) for key in _COUNTS}
+    if as_json:
+        echo_json(
+            {
+                "file": str(file),
+                "imported": True,
+                **totals,
+                "realms": {realm_id: asdict(c) for realm_id, c in counts.items()},
+            }
+        )
+        return
+    from jet.drivers.console import print_table
+
+    print_table(
+        f"Imported {file}",
+        ["realm", "accounts added", "already there", "subscriptions added", "already there"],
+        [
+            (realm_id, *(f"{getattr(c, key):,}" for key in _COUNTS))
+            for realm_id, c in counts.items()
+        ],
+    )
+    if not totals["accounts_added"] and not totals["subscriptions_added"]:
+        click.echo("nothing new: every account and subscription was there already")
+
+
+_COUNTS = ("accounts_added", "accounts_there", "subscriptions_added", "subscriptions_there")
 
 
 @import_.command("line-items")

@@ -66,7 +66,8 @@ def radius() -> None:
     default=5.0,
     show_default=True,
     type=click.FloatRange(0.1),
-    help="Seconds between sends of the Disconnect and CoA requests that are due.",
+    help="Seconds between deliveries of the events that are due to every subscriber "
+    "(Disconnect and CoA requests, the event feed), as `jet events dispatch` does.",
 )
 def radius_serve(
     host: str,
@@ -81,17 +82,20 @@ def radius_serve(
 ) -> None:
     """Answer Access-Requests (PAP, CHAP) from the store, or proxy them to the home
     server of a remote realm, and land RADIUS accounting (copying remote realms' to their
-    home servers), answering each Accounting-Request once it is on disk; send the
-    Disconnect and CoA requests that account changes queued (and retry them).
+    home servers), answering each Accounting-Request once it is on disk; deliver the
+    events that changes announced to every subscriber, Disconnect and CoA requests
+    among them (and retry them).
 
     Logs to stderr. SIGTERM or Ctrl-C lands and answers what is pending, then stops
     (within 4 s at the most: what is not answered by then its NAS resends); SIGHUP
     reloads the NAS clients, the accounts and the remote realms."""
     import asyncio
+    import logging
     import threading
 
-    from ingest.radius.dispatcher import dispatch_forever
     from ingest.radius.server import serve
+    from jet.deliveries import dispatch_forever
+    from jet.drivers.subscribers import subscribers
     from jet.nas import client_secrets
     from jet.network_access import load_view
     from jet.store.db import upgrade
@@ -102,7 +106,13 @@ def radius_serve(
     stop_dispatching = threading.Event()
     threading.Thread(
         target=dispatch_forever,
-        args=(settings, dispatch_every, stop_dispatching),
+        args=(
+            settings,
+            subscribers(),
+            dispatch_every,
+            stop_dispatching,
+            logging.getLogger("jet.events"),
+        ),
         name="radius-dispatch",
         daemon=True,
     ).start()
@@ -156,12 +166,13 @@ def radius_dispatch() -> None:
     (a running `jet radius serve` does this every few seconds).
 
     Exits 1 if any got a NAK or no answer (those without an answer are tried again)."""
-    from ingest.radius.dispatcher import dispatch
+    from ingest.radius import dispatcher
+    from jet.deliveries import dispatch
 
-    outcomes = dispatch(load_settings())
-    for outcome in outcomes:
-        click.echo(outcome.text)
-    if not outcomes:
+    reports = dispatch(load_settings(), [dispatcher.subscriber()])
+    for report in reports:
+        click.echo(report.result.outcome)
+    if not reports:
         click.echo("nothing to send")
-    if any(outcome.failed for outcome in outcomes):
+    if any(r.went_wrong for r in reports):
         sys.exit(1)

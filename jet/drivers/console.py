@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 from rich.console import Console
 from rich.table import Table
 
 console = Console()
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Rows under their column names; None shows as "-"."""
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("-" if value is None else str(value) for value in row))
+    console.print(table)
+
+
+def print_fields(title: str, fields: Iterable[tuple[str, Any]]) -> None:
+    """Name and value pairs, one a line, under a title; None shows as "-"."""
+    table = Table(title=title, title_justify="left", show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column()
+    for name, value in fields:
+        table.add_row(name, "-" if value is None else str(value))
+    console.print(table)
 
 
 def print_invoices(invoices: list[dict]) -> None:

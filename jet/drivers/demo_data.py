@@ -37,7 +37,9 @@ from ingest.csv.profiles import SHIPPED, UsageProfile, read_profile
 from ingest.csv.usage import import_usage, usage_batch_id
 from ingest.landing import landed_batches
 from ingest.netflow.decode import Flows, no_flows
-from jet.accounts import add_accounts, subscribe
+from jet.account_import import import_accounts
+from jet.accounts import change_plan, end_plan
+from jet.audit import Actor
 from jet.catalog import load_catalog_file
 from jet.config import PROJECT_ROOT, Settings
 from jet.drivers.demo_feed import feed_netflow, feed_radius
@@ -398,24 +400,34 @@ def _seconds(day: date) -> int:
 
 
 def _save(s: Session, plan: _Plan) -> None:
-    """Accounts, subscriptions and IP assignments, in the caller's transaction."""
-    for realm in REALMS:
-        add_accounts(
-            s,
-            realm,
-            [
-                {
-                    "id": plan.ids[i],
-                    "name": plan.names[i],
-                    "parent": plan.parents[i],
-                    "email": plan.emails[i],
-                }
-                for i in range(len(plan.ids))
-                if plan.realm[i] == realm
-            ],
-        )
+    """Accounts, subscriptions and IP assignments, in the caller's transaction. The
+    accounts and their first plans go in as `jet import accounts` puts them; later plan
+    changes and ends through their own doors, as staff would make them."""
+    actor = Actor.here("demo")
+    first: dict[int, tuple[str, date]] = {}
+    for i, plan_id, start, _ in plan.subs:
+        first.setdefault(i, (plan_id, start))
+    rows = [
+        {
+            "login": plan.ids[i],
+            "name": plan.names[i],
+            "parent": plan.parents[i],
+            "email": plan.emails[i],
+            "realm": plan.realm[i],
+            "plan": first[i][0] if i in first else None,
+            "plan_from": first[i][1] if i in first else None,
+        }
+        for i in range(len(plan.ids))
+    ]
+    import_accounts(s, actor, rows)
+    changes = {
+        i: (plan_id, start) for i, plan_id, start, _ in plan.subs if first[i] != (plan_id, start)
+    }
     for i, plan_id, start, end in plan.subs:
-        subscribe(s, plan.ids[i], plan_id, start, end)
+        if changes.get(i) == (plan_id, start):
+            change_plan(s, plan.ids[i], plan_id, start, actor)
+        elif end is not None and i not in changes:
+            end_plan(s, actor, plan.ids[i], plan_id, end)
     s.add_all(
         IpAssignment(
             account_id=plan.ids[i],

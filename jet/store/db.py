@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -53,10 +54,14 @@ def upgrade(url: str) -> None:
 def session(url: str, migrate: bool = True):
     """A transaction on the store: committed when the block ends, rolled back on error."""
     if migrate:
-        _migrated(url)
+        with _migrating:  # threads that open their first session together migrate once
+            _migrated(url)
     maker = sessionmaker(engine(url), expire_on_commit=False)
     with maker.begin() as s:
         yield s
+
+
+_migrating = threading.Lock()
 
 
 @cache

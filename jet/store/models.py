@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    Text,
     UniqueConstraint,
     false,
     text,
@@ -85,6 +86,11 @@ class CatalogVersion(Base):
 class Account(Base):
     """A customer, a user under a cost-centre, or the cost-centre itself (no parent).
 
+    `id` is the login: unique in the whole store, not only in its realm, because RADIUS
+    accounting names a user by login and a NAS may leave the realm off (docs/decisions.md,
+    "Customers"). `kind` is person or company; `delivery` how invoices go out (email or
+    paper); `closed_on` the day a closed account's subscriptions ended.
+
     What RADIUS authentication needs: `radius_password` (clear text, because PAP and CHAP
     both need it; None means the account cannot log in), `expires_at` (access ends at
     00:00 UTC of that day), `prepaid` with its `prepaid_balance` (none left at <= 0), and
@@ -103,6 +109,14 @@ class Account(Base):
     prepaid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     prepaid_balance: Mapped[Decimal | None] = mapped_column(Money)
     framed_ip: Mapped[str | None] = mapped_column(String(15))
+    kind: Mapped[str] = mapped_column(String(16), default="person", server_default="person")
+    phone: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(String(500))
+    country: Mapped[str | None] = mapped_column(String(2))
+    tax_id: Mapped[str | None] = mapped_column(String(64))
+    delivery: Mapped[str] = mapped_column(String(16), default="email", server_default="email")
+    notes: Mapped[str | None] = mapped_column(Text)
+    closed_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Subscription(Base):
@@ -224,21 +238,59 @@ class NasClient(Base):
 
 
 class Event(Base):
-    """The outbox: what happened, written in the same transaction, delivered later.
+    """The outbox: what happened, written in the same transaction as the change.
 
-    A dispatcher takes an event once `next_attempt_at` has passed (or is none): it sets
-    it ahead while it works, so no other dispatcher takes the event meanwhile, and
-    further ahead when the event is to be tried again. `delivered_at` is when it was
-    done with, `outcome` says how (or how the last attempt went)."""
+    `account_id` is the account it is about (deliveries keep each account's order);
+    `due_at` is when it takes effect and may be delivered (a plan change from a later
+    day), none meaning at once. `key`, when set, makes an event announced once only (a
+    usage warning per account, cycle and threshold). Each subscriber's delivery is an
+    `EventDelivery`."""
 
     __tablename__ = "events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     topic: Mapped[str] = mapped_column(String(64), index=True)
     payload: Mapped[dict] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    account_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    key: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class EventDelivery(Base):
+    """One subscriber's delivery of one event: `pending` until done (`delivered`) or
+    given up (`dead`). A dispatcher claims it by moving `next_attempt_at` ahead while it
+    works, and further ahead (backing off) after a failed attempt; `outcome` says how the
+    last attempt went, `progress` what a subscriber keeps between attempts."""
+
+    __tablename__ = "event_deliveries"
+    __table_args__ = (Index("ix_event_deliveries_subscriber", "subscriber", "status", "event_id"),)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), primary_key=True)
+    subscriber: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str | None] = mapped_column(String(500))
+    progress: Mapped[dict | None] = mapped_column(JSON)
+
+
+class AuditEntry(Base):
+    """One change, by any path, in the transaction that made it: who (`actor`), through
+    what (`channel`: cli, import, console, portal, dunning, demo), what (`action` on
+    `entity` `entity_id`, of `account_id`), and the values `before` and `after` (only
+    those that changed). Rows are only ever added."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(200))
+    account_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
 
 
 class RemoteRealm(Base):

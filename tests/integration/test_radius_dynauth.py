@@ -4,34 +4,32 @@ it gets to a detail file, which shows what Jet sent."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import socket
 import subprocess
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
-import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
-from ingest.landing import land
-from ingest.radius.dispatcher import CLAIM, dispatch
+from ingest.radius import dispatcher
 from jet.accounts import add_accounts, subscribe, update_account
 from jet.catalog import load_catalog_file
 from jet.cli import main
 from jet.config import PROJECT_ROOT, Settings
+from jet.deliveries import Delivered, open_deliveries
+from jet.deliveries import dispatch as deliver_due
 from jet.nas import add_nas_client
 from jet.ports import free_udp_port
 from jet.realms import store_catalog
 from jet.store.db import session
-from jet.store.models import Event, NasClient, Subscription
-from schemas.raw import RADIUS
-from tests.peers.freeradius import FreeRadius, available, detail_records
+from jet.store.models import EventDelivery, NasClient, Subscription
+from tests.peers.freeradius import FreeRadius, available, coa_listener, detail_records
 from tests.peers.processes import running
+from tests.sessions import online
 
 pytestmark = [
     pytest.mark.integration,
@@ -43,52 +41,21 @@ NAS = "127.0.0.1"
 FRAMED_IP = "100.64.0.7"
 TODAY = datetime.now(UTC).date()
 
-# The NAS side: every request is written to dynauth-detail; mallory's are refused.
-NAS_CONFIG = """
-client jet {{
-	ipaddr = 127.0.0.1
-	secret = {secret}
-}}
-modules {{
-	always ok {{
-		rcode = ok
-	}}
-	always reject {{
-		rcode = reject
-	}}
-	detail dynauth_detail {{
-		filename = ${{logdir}}/dynauth-detail
-		header = "%t"
-	}}
-}}
-server dynauth {{
-	listen {{
-		type = coa
-		ipaddr = 127.0.0.1
-		port = {port}
-	}}
-	recv-coa {{
-		dynauth_detail
-		if (&User-Name == "mallory@acme") {{
-			update reply {{
-				&Error-Cause := Session-Context-Not-Found
-			}}
-			reject
-		}}
-		ok
-	}}
-	send-coa {{
-		ok
-	}}
-}}
-"""
+# The NAS's policy: mallory@acme's requests are refused.
+MALLORY_REFUSED = """
+\t\tif (&User-Name == "mallory@acme") {
+\t\t\tupdate reply {
+\t\t\t\t&Error-Cause := Session-Context-Not-Found
+\t\t\t}
+\t\t\treject
+\t\t}"""
 
 
 @pytest.fixture(scope="module")
 def nas(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("freeradius")
     port = free_udp_port()
-    with FreeRadius(root, NAS_CONFIG.format(secret=SECRET, port=port)) as server:
+    with FreeRadius(root, coa_listener(SECRET, port, MALLORY_REFUSED)) as server:
         server.port = port  # type: ignore[attr-defined]
         yield server
 
@@ -113,26 +80,6 @@ def jet(*args: str):
     return CliRunner().invoke(main, list(args))
 
 
-def online(settings: Settings, user: str, *, stopped: bool = False) -> str:
-    """Land a Start for `user` at the NAS (and its Stop, if `stopped`); its session id."""
-    session_id = uuid.uuid4().hex[:12]
-    now = datetime.now(UTC)
-    nas = int(ipaddress.IPv4Address(NAS))
-    row = {
-        "user_name": user,
-        "acct_session_id": session_id,
-        "nas_ip": nas,
-        "source_ip": nas,
-        "framed_ip": int(ipaddress.IPv4Address(FRAMED_IP)),
-        "received_at": now,
-    }
-    rows = [{**row, "status_type": "Start", "event_time": now - timedelta(minutes=5)}]
-    if stopped:
-        rows.append({**row, "status_type": "Stop", "event_time": now})
-    land("radius", pa.Table.from_pylist(rows, schema=RADIUS), session_id, settings.raw)
-    return session_id
-
-
 def requests_for(nas: FreeRadius, session_id: str) -> list[dict[str, str]]:
     """The requests FreeRADIUS got for the session, each as its attributes."""
     records = detail_records(nas.logdir / "dynauth-detail")
@@ -140,7 +87,7 @@ def requests_for(nas: FreeRadius, session_id: str) -> list[dict[str, str]]:
 
 
 def test_disconnect_is_acked_and_names_the_session(home, nas) -> None:
-    session_id = online(home, "alice@acme")
+    session_id = online(home, "alice@acme", framed_ip=FRAMED_IP)
     result = jet("radius", "disconnect", "alice")
     assert result.exit_code == 0, result.output
     assert f"Disconnect-ACK from {NAS}:{nas.port}" in result.output
@@ -192,10 +139,8 @@ def test_suspension_disconnects_every_session_once(home, nas) -> None:
     assert jet("radius", "dispatch").output == "nothing to send\n"
     assert len(requests_for(nas, first)) == len(requests_for(nas, second)) == 1
     with session(home.db_url) as s:
-        account, *each = s.scalars(select(Event).where(Event.topic == "radius.disconnect"))
-        assert "for each of the 2 open sessions of alice" in account.outcome
-        assert {event.payload["session"]["id"] for event in each} == {first, second}
-        assert all(e.delivered_at is not None and "Disconnect-ACK" in e.outcome for e in each)
+        [delivery] = s.scalars(select(EventDelivery).where(EventDelivery.subscriber == "radius"))
+        assert delivery.status == "delivered" and delivery.outcome.count("Disconnect-ACK") == 2
 
 
 def test_plan_change_sends_coa_with_the_new_attributes(home, nas) -> None:
@@ -227,31 +172,35 @@ def test_no_answer_is_tried_again_until_the_nas_answers(home, nas) -> None:
     with session(home.db_url) as s:
         update_account(s, "alice", status="suspended")
 
-    [outcome] = dispatch(home, timeout=0.1)
-    assert outcome.failed and "after 3 tries: timeout" in outcome.text
-    assert outcome.text.endswith("trying again in 60 s")
+    [report] = deliver_due(home, [dispatcher.subscriber(timeout=0.1)])
+    assert not isinstance(report.result, Delivered) and not report.dead
+    assert "after 3 tries: timeout" in report.result.outcome
     tries = [silent.recv(4096) for _ in range(3)]
     silent.close()
     assert tries[0] == tries[1] == tries[2]  # a retransmission, not a new request
-    assert dispatch(home) == []  # not due yet
+    assert radius_due(home) == []  # not due yet: it backs off
 
     _point_nas_at(home, nas.port)
     _make_due(home)
-    [outcome] = dispatch(home)
-    assert not outcome.failed and "Disconnect-ACK" in outcome.text
-    assert dispatch(home) == [] and len(requests_for(nas, session_id)) == 1
+    [report] = radius_due(home)
+    assert isinstance(report.result, Delivered) and "Disconnect-ACK" in report.result.outcome
+    assert radius_due(home) == [] and len(requests_for(nas, session_id)) == 1
 
 
-def test_an_event_taken_by_a_dispatcher_that_died_waits_for_its_claim(home, nas) -> None:
+def test_a_delivery_taken_by_a_dispatcher_that_died_waits_for_its_claim(home, nas) -> None:
     session_id = online(home, "alice@acme")
     with session(home.db_url) as s:
         update_account(s, "alice", status="closed")
-        s.flush()
-        s.execute(update(Event).values(next_attempt_at=datetime.now(UTC) + CLAIM))
-    assert dispatch(home) == []
+    radius = dispatcher.subscriber()
+    open_deliveries(home.db_url, radius)
+    with session(home.db_url) as s:
+        claimed = datetime.now(UTC) + radius.claim
+        s.execute(update(EventDelivery).values(next_attempt_at=claimed))
+    assert radius_due(home) == []
     _make_due(home)
-    [outcome] = dispatch(home)
-    assert "Disconnect-ACK" in outcome.text and len(requests_for(nas, session_id)) == 1
+    [report] = radius_due(home)
+    assert "Disconnect-ACK" in report.result.outcome
+    assert len(requests_for(nas, session_id)) == 1
 
 
 def test_serve_sends_what_was_queued(home, nas) -> None:
@@ -276,7 +225,14 @@ def test_serve_sends_what_was_queued(home, nas) -> None:
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
     with session(home.db_url) as s:
-        assert s.scalar(select(Event.delivered_at)) is not None
+        assert (
+            s.scalar(select(EventDelivery.status).where(EventDelivery.subscriber == "radius"))
+            == "delivered"
+        )
+
+
+def radius_due(settings: Settings):
+    return deliver_due(settings, [dispatcher.subscriber()])
 
 
 def _point_nas_at(settings: Settings, port: int) -> None:
@@ -286,4 +242,6 @@ def _point_nas_at(settings: Settings, port: int) -> None:
 
 def _make_due(settings: Settings) -> None:
     with session(settings.db_url) as s:
-        s.execute(update(Event).values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1)))
+        s.execute(
+            update(EventDelivery).values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
+        )

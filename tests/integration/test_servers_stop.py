@@ -1,12 +1,14 @@
 """`jet radius serve` and `jet netflow serve` stop within 5 s of SIGTERM whatever they
-are doing: starting, listening, sending a Disconnect to a NAS that never answers, with
-the store locked by another writer, or with requests and flows still arriving. Their
-landing process goes with them."""
+are doing: starting (their landing process too), listening, sending a Disconnect to a
+NAS that never answers, with the store locked by another writer, with a landing process
+that hangs, or with requests and flows still arriving. Their landing process ends with
+them."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -31,8 +33,9 @@ from jet.nas import add_nas_client
 from jet.ports import free_udp_port
 from jet.realms import store_catalog
 from jet.store.db import session
+from jet.store.models import NasClient
 from schemas.raw import RADIUS
-from tests.peers.processes import running, wait_group_gone
+from tests.peers.processes import children, running, wait_group_gone
 
 pytestmark = pytest.mark.integration
 
@@ -60,13 +63,25 @@ def wait_for(log: Path, text: str, proc: subprocess.Popen, timeout: float = 60) 
 
 
 def sigterm(proc: subprocess.Popen) -> tuple[int, float]:
-    """SIGTERM; the exit code and the seconds it took (the test fails past BOUND + 5)."""
+    """SIGTERM; the exit code and the seconds it took (the test fails past BOUND + 5).
+    Its children end with it (a second for a kill to land)."""
     began = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     code = proc.wait(timeout=BOUND + 5)
     seconds = time.monotonic() - began
-    assert wait_group_gone(proc.pid, BOUND), "a child of the server outlived it"
+    assert wait_group_gone(proc.pid, 1.0), "a child of the server outlived it"
     return code, seconds
+
+
+def acct_port(log: str) -> int:
+    """The accounting port `jet radius serve` logged."""
+    return int(re.search(r"accounting listening on 127\.0\.0\.1:(\d+)", log).group(1))
+
+
+def counters(log: str) -> dict[str, int]:
+    """The accounting counters of the server's last line."""
+    line = re.findall(r"stopped: (.*)", log)[-1]
+    return {name: int(n) for name, n in (pair.split("=") for pair in line.split())}
 
 
 @pytest.fixture
@@ -90,6 +105,33 @@ def test_radius_serve_stops_while_starting(home: Path, after: float) -> None:
     assert seconds < BOUND
 
 
+def test_radius_serve_stops_while_its_landing_process_starts(home: Path) -> None:
+    """Killed then, the server once left its landing process to run on for seconds."""
+    log, server = radius_serve(home)
+    with server as proc:
+        deadline = time.monotonic() + 60
+        while not children(proc.pid):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.01)
+        code, seconds = sigterm(proc)
+    assert code == 0 and seconds < BOUND, log.read_text()
+
+
+def test_radius_serve_stops_while_its_landing_process_hangs(home: Path) -> None:
+    """Requests wait on a landing process that is frozen: the stop gives up at the bound,
+    kills it and exits 1, unanswered (the NAS resends)."""
+    log, server = radius_serve(home)
+    with server as proc:
+        port = acct_port(wait_for(log, "authentication listening", proc))
+        [lander] = children(proc.pid)
+        os.kill(lander, signal.SIGSTOP)
+        requests = accounting_requests(20, SECRET.encode())
+        sent = run_load(requests, SECRET.encode(), ("127.0.0.1", port), timeout=0.5, retries=0)
+        code, seconds = sigterm(proc)
+    assert sent.answered == 0 and code == 1 and seconds < BOUND, log.read_text()
+    assert "the RADIUS server did not stop within 4 s" in log.read_text()
+
+
 def test_radius_serve_stops_while_listening(home: Path) -> None:
     log, server = radius_serve(home)
     with server as proc:
@@ -101,16 +143,8 @@ def test_radius_serve_stops_while_listening(home: Path) -> None:
 
 def test_radius_serve_stops_while_a_nas_does_not_answer(home: Path, settings: Settings) -> None:
     """A Disconnect is being sent to a NAS that never answers (3 tries, 3 s apart)."""
-    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    silent.bind(("127.0.0.1", 0))
+    silent = _disconnect_queued(settings)
     silent.settimeout(30)
-    with session(settings.db_url) as s:
-        from jet.store.models import NasClient
-
-        s.query(NasClient).update({"coa_port": silent.getsockname()[1]})
-    _online(settings, "alice@acme")
-    with session(settings.db_url) as s:
-        update_account(s, "alice", status="suspended")
     log, server = radius_serve(home, "--dispatch-every", "0.2")
     with server as proc:
         wait_for(log, "authentication listening", proc)
@@ -120,28 +154,34 @@ def test_radius_serve_stops_while_a_nas_does_not_answer(home: Path, settings: Se
     assert code == 0 and seconds < BOUND, log.read_text()
 
 
-def test_radius_serve_stops_while_the_store_is_locked(home: Path) -> None:
-    log, server = radius_serve(home, "--dispatch-every", "0.2", "--auth-refresh", "0.2")
-    with server as proc:
-        wait_for(log, "authentication listening", proc)
-        writer = sqlite3.connect(home / "jet.db", timeout=1)
-        writer.execute("BEGIN EXCLUSIVE")
-        try:
-            time.sleep(1.0)  # the dispatcher now waits on the lock
+def test_radius_serve_stops_while_the_store_is_locked(home: Path, settings: Settings) -> None:
+    """Another writer holds the store from before the start: the Disconnect that is due
+    waits on the lock, so nothing reaches the NAS, while the logins are reloaded."""
+    silent = _disconnect_queued(settings)
+    writer = sqlite3.connect(home / "jet.db", timeout=10)
+    writer.execute("BEGIN EXCLUSIVE")
+    try:
+        log, server = radius_serve(home, "--dispatch-every", "0.2", "--auth-refresh", "0.2")
+        with server as proc:
+            wait_for(log, "authentication listening", proc)
+            time.sleep(1.0)
             code, seconds = sigterm(proc)
-        finally:
-            writer.rollback()
-            writer.close()
+    finally:
+        writer.rollback()
+        writer.close()
+    silent.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        silent.recv(4096)  # the dispatcher was held by the lock, not by the NAS
+    silent.close()
     assert code == 0 and seconds < BOUND, log.read_text()
 
 
 def test_radius_serve_stops_while_accounting_arrives(home: Path) -> None:
     """A NAS keeps sending; the server lands and answers what it has, then stops."""
+    requests = accounting_requests(100_000, SECRET.encode())
     log, server = radius_serve(home)
     with server as proc:
-        port = int(wait_for(log, "authentication listening", proc).split(
-            "RADIUS accounting listening on 127.0.0.1:")[1].split()[0])  # fmt: skip
-        requests = accounting_requests(200_000, SECRET.encode())
+        port = acct_port(wait_for(log, "authentication listening", proc))
         sender = threading.Thread(
             target=run_load,
             args=(requests, SECRET.encode(), ("127.0.0.1", port)),
@@ -149,10 +189,13 @@ def test_radius_serve_stops_while_accounting_arrives(home: Path) -> None:
             daemon=True,
         )
         sender.start()
-        wait_for(log, "", proc)
         time.sleep(1.5)
         code, seconds = sigterm(proc)
     assert code == 0 and seconds < BOUND, log.read_text()
+    done = counters(log.read_text())  # every request taken was landed, and answered
+    assert done["landed"] > 0 and done["land_failures"] == 0
+    assert done["landed"] == done["received"] - done["dropped"] - done["resent"]
+    assert done["responded"] >= done["landed"]
 
 
 def netflow_serve(home: Path, port: int):
@@ -211,6 +254,19 @@ def _v5_packet(sequence: int, flows: int = 30) -> bytes:
         40_000, 443, 0, 0, 6, 0, 0, 0, 24, 24, 0,
     )  # fmt: skip
     return header + record * flows
+
+
+def _disconnect_queued(settings: Settings) -> socket.socket:
+    """alice online at the NAS, then suspended: a Disconnect is due, to a CoA port (the
+    socket returned) that never answers."""
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    with session(settings.db_url) as s:
+        s.query(NasClient).update({"coa_port": silent.getsockname()[1]})
+    _online(settings, "alice@acme")
+    with session(settings.db_url) as s:
+        update_account(s, "alice", status="suspended")
+    return silent
 
 
 def _online(settings: Settings, user: str) -> None:

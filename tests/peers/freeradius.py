@@ -140,6 +140,46 @@ class FreeRadius:
         self.stop()
 
 
+def coa_listener(secret: str, port: int, policy: str = "") -> str:
+    """A NAS's side of Disconnect and CoA (RFC 5176) as `FreeRadius` config: a `coa`
+    listener on 127.0.0.1:`port` for the client 127.0.0.1 with `secret`, which writes each
+    request to `${logdir}/dynauth-detail` (`detail_records` reads it), runs `policy`
+    (unlang that may `reject` some), and ACKs the rest."""
+    return f"""
+client jet {{
+\tipaddr = 127.0.0.1
+\tsecret = {secret}
+}}
+modules {{
+\talways ok {{
+\t\trcode = ok
+\t}}
+\talways reject {{
+\t\trcode = reject
+\t}}
+\tdetail dynauth_detail {{
+\t\tfilename = ${{logdir}}/dynauth-detail
+\t\theader = "%t"
+\t}}
+}}
+server dynauth {{
+\tlisten {{
+\t\ttype = coa
+\t\tipaddr = 127.0.0.1
+\t\tport = {port}
+\t}}
+\trecv-coa {{
+\t\tdynauth_detail
+{policy}
+\t\tok
+\t}}
+\tsend-coa {{
+\t\tok
+\t}}
+}}
+"""
+
+
 def detail_records(path: Path) -> list[dict[str, str]]:
     """The records of a FreeRADIUS detail file, each as its attributes (quotes removed);
     none if the file is not there (yet)."""

@@ -50,13 +50,24 @@ def running(args: list[str], grace: float = GRACE, **popen) -> Iterator[subproce
 
 def group_alive(pgid: int) -> list[int]:
     """The processes of the group still running (zombies waiting to be reaped are not)."""
-    alive = []
+    return [pid for pid, state, _, group in _processes() if group == pgid and state != "Z"]
+
+
+def children(pid: int) -> list[int]:
+    """The running children of `pid` (a server's landing process)."""
+    return [child for child, state, parent, _ in _processes() if parent == pid and state != "Z"]
+
+
+def _processes() -> list[tuple[int, str, int, int]]:
+    """Every process as (pid, state, parent pid, process group), from /proc."""
+    found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
+        try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                alive.append(int(stat.parent.name))
-    return alive
+        except OSError:  # it ended meanwhile
+            continue
+        found.append((int(stat.parent.name), fields[0], int(fields[1]), int(fields[2])))
+    return found
 
 
 def wait_group_gone(pgid: int, timeout: float) -> bool:
