@@ -65,17 +65,16 @@ class Freshness:
         )
 
 
-def check_freshness(settings: Settings, as_of: str | None = None) -> list[Freshness]:
+def check_freshness(settings: Settings) -> list[Freshness]:
     """Run `dbt source freshness` over the raw sources that have landed something and
-    return `latest_freshness`. Freshness does not read `as_of`: a run passes its dbt
-    build's, since with other --vars dbt parses the whole project again (~1 s).
+    return `latest_freshness`.
 
     Raises WarehouseError only when dbt itself could not run (a parse error, the
     warehouse locked); a stale source is a result, not an error."""
     landed = [s for s in SOURCES if next((settings.raw / s).glob("date=*/*.parquet"), None)]
     if landed:
         selected = " ".join(f"source:raw.{source}" for source in landed)
-        result = invoke_dbt(settings, f"source freshness --select {selected}", as_of)
+        result = invoke_dbt(settings, f"source freshness --select {selected}")
         if result.exception is not None:
             raise WarehouseError(f"dbt source freshness failed: {result.exception}")
     return latest_freshness(settings)

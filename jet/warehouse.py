@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from jet.config import PROJECT_ROOT, Settings
 
@@ -26,9 +28,9 @@ def dbt_target(settings: Settings) -> Path:
     return settings.root / "dbt" / "target"
 
 
-def dbt_args(settings: Settings, command: str, as_of: str | None = None) -> list[str]:
+def dbt_args(settings: Settings, command: str) -> list[str]:
     """The dbt command line Jet uses everywhere: project, profiles and target under JET_HOME."""
-    args = [
+    return [
         *command.split(),
         "--project-dir",
         str(DBT_DIR),
@@ -37,14 +39,21 @@ def dbt_args(settings: Settings, command: str, as_of: str | None = None) -> list
         "--target-path",
         str(dbt_target(settings)),
     ]
-    if as_of:
-        args += ["--vars", json.dumps({"as_of": as_of})]
-    return args
 
 
-def invoke_dbt(
-    settings: Settings, command: str, as_of: str | None = None, quiet: bool = True
-) -> dbtRunnerResult:
+def write_as_of(settings: Settings, as_of: str) -> None:
+    """Write the last bill date to rate where the models read it as they run (the `as_of`
+    macro), next to the ops snapshot. Not dbt `--vars`: a var that changes every run makes
+    dbt parse the whole project again."""
+    directory = settings.ops_snapshot
+    directory.mkdir(parents=True, exist_ok=True)
+    table = pa.table({"as_of": pa.array([date.fromisoformat(as_of)], pa.date32())})
+    tmp = directory / ".as_of.parquet.tmp"
+    pq.write_table(table, tmp)
+    os.replace(tmp, directory / "as_of.parquet")
+
+
+def invoke_dbt(settings: Settings, command: str, quiet: bool = True) -> dbtRunnerResult:
     """Run dbt in this process (no interpreter start-up per run) and return dbt's result:
     for commands whose failures are findings (`source freshness`), not errors."""
     from dbt.cli.main import dbtRunner
@@ -53,7 +62,7 @@ def invoke_dbt(
     os.environ.setdefault("DBT_LOG_PATH", str(settings.root / "dbt" / "logs"))
     flags = ["--quiet"] if quiet else []
     try:
-        return dbtRunner().invoke([*flags, *dbt_args(settings, command, as_of)])
+        return dbtRunner().invoke([*flags, *dbt_args(settings, command)])
     finally:
         _release_warehouse()
 
@@ -69,11 +78,9 @@ def _release_warehouse() -> None:
         env.close()
 
 
-def run_dbt(
-    settings: Settings, command: str = "build", as_of: str | None = None, quiet: bool = True
-) -> None:
+def run_dbt(settings: Settings, command: str = "build", quiet: bool = True) -> None:
     """Run dbt in this process; raise with dbt's reason."""
-    result = invoke_dbt(settings, command, as_of, quiet)
+    result = invoke_dbt(settings, command, quiet)
     if not result.success:
         failed = []
         for r in getattr(result.result, "results", None) or []:
@@ -95,7 +102,8 @@ def rate(
     write_schema_files(settings.raw)
     with session((store or settings).db_url) as s:
         write_snapshot(s, settings.ops_snapshot)
-    run_dbt(settings, command, as_of=as_of)
+    write_as_of(settings, as_of)
+    run_dbt(settings, command)
 
 
 def marts(settings: Settings) -> duckdb.DuckDBPyConnection:

@@ -1,6 +1,5 @@
 """The dbt project as assets: groups from model folders, lineage to the raw and ops assets."""
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,7 +8,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from dagster_jet.partitions import bill_dates, single_run
 from dagster_jet.resources import JetResource, dbt_manifest
-from jet.warehouse import dbt_target
+from jet.warehouse import dbt_target, write_as_of
 
 # The ops staging models read the snapshot through a macro, not a dbt source: this names
 # the asset they read, so lineage stays whole.
@@ -52,9 +51,9 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, jet: J
     target, as every Jet dbt run's do (dagster-dbt's default, a new folder in the source
     tree per run, is 7 MB a run that nothing removes)."""
     settings = jet.settings()
-    as_of = context.partition_key_range.end
+    write_as_of(settings, context.partition_key_range.end)
     yield from dbt.cli(
-        ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps({"as_of": as_of})],
+        ["build", "--exclude-resource-type", "unit_test"],
         context=context,
         target_path=dbt_target(settings),
     ).stream()

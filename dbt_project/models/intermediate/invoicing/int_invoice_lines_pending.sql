@@ -3,7 +3,6 @@
 -- issued for that cycle: tiers are re-priced on the whole, never twice). A pending line
 -- whose bill date already has its account's invoice moves to the next bill date after
 -- the account's last invoice, as its own line: late usage is billed on the next invoice.
-{%- set as_of = "date '" ~ var('as_of') ~ "'" %}
 
 with rated as (select * from {{ ref('int_invoice_lines_rated') }}),
 
@@ -92,7 +91,7 @@ final as (
         * exclude (line_key, partly_issued, amount),
         {{ minor_to_decimal('amount_minor', 'minor_units') }} as amount
     from moved
-    where bill_date <= {{ as_of }}
+    where bill_date <= {{ as_of() }}
 )
 
 select * from final

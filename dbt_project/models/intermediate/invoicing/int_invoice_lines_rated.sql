@@ -1,6 +1,5 @@
 -- Every line rating produces for bill dates up to `as_of`, in one shape, whether or not
 -- it was issued already (int_invoice_lines_pending takes away what was).
-{%- set as_of = "date '" ~ var('as_of') ~ "'" %}
 
 with charges as (
     select *, null as description from {{ ref('int_flat_charges') }}
@@ -36,7 +35,7 @@ final as (
         taxable,
         coalesce(description, concat(product_id, ' (', replace(kind, '_', '-'), ')')) as description
     from dated
-    where bill_date <= {{ as_of }}
+    where bill_date <= {{ as_of() }}
 )
 
 select * from final

@@ -3,7 +3,6 @@
 -- after the start; a pro-rated catch-up for a start between boundaries; a backward
 -- pro-rata refund for an end inside a charged period. Each boundary date is built
 -- once per row, in the CTE that names it, and reused from there.
-{%- set as_of = "date '" ~ var('as_of') ~ "'" %}
 
 with flat as (
     select
@@ -38,7 +37,7 @@ advance_periods as (
     select
         *,
         first_mi + months * unnest(generate_series(0,
-            greatest({{ month_index(as_of) }} - first_mi, -1) // months)) as period_mi
+            greatest({{ month_index(as_of()) }} - first_mi, -1) // months)) as period_mi
     from subs
 ),
 

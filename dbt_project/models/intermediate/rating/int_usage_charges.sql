@@ -3,7 +3,6 @@
 -- metered product takes its metric from those sums and is priced through the
 -- tier_share mapping. Quantities are exact integers of the base unit (bytes, seconds)
 -- scaled by 10^6 so decimal tier bounds compare exactly.
-{%- set as_of = "date '" ~ var('as_of') ~ "'" %}
 
 with products as (
     select * from {{ ref('int_subscription_products') }}
@@ -42,7 +41,7 @@ measured as (
 billable as (
     -- cycles whose bill date is up to as_of
     select * from measured
-    where period_end <= {{ as_of }}
+    where period_end <= {{ as_of() }}
 ),
 
 tiered as (

@@ -8,7 +8,6 @@
 -- after its end included. A table: NetFlow attribution and the sessions mart read it,
 -- and as a view each would group every record again.
 {{ config(materialized='table') }}
-{%- set as_of = "to_timestamp(epoch(date '" ~ var('as_of') ~ "'))" %}
 {%- set timeout = "to_hours(" ~ var('radius_session_timeout_hours') ~ ")" %}
 
 with records as (select * from {{ ref('int_radius_usage_deltas') }}),
@@ -60,7 +59,7 @@ closed as (
             when stopped_at <= coalesce(nas_event_at, stopped_at) then 'stop'
             when nas_event_at <= last_seen_at + {{ timeout }}
                 then case nas_event when 'Accounting-On' then 'nas_reboot' else 'nas_off' end
-            when last_seen_at < {{ as_of }} - {{ timeout }} then 'timeout'
+            when last_seen_at < to_timestamp(epoch({{ as_of() }})) - {{ timeout }} then 'timeout'
         end as end_reason
     from with_nas_event
 ),
