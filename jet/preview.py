@@ -5,9 +5,7 @@ fresh snapshot of the real store, so the published marts and the store stay as t
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date, timedelta
-from pathlib import Path
 
 from jet.account_views import billing_account
 from jet.config import Settings
@@ -15,7 +13,7 @@ from jet.drafts import draft_invoices
 from jet.errors import JetError
 from jet.store.db import session
 from jet.store.models import Account
-from jet.warehouse import rate
+from jet.warehouse import DRAFTS_ONLY, rate, scratch_home
 
 
 class PreviewError(JetError, ValueError):
@@ -35,14 +33,13 @@ def preview(settings: Settings, account_id: str, day: date) -> dict | None:
     """The draft invoice of `account_id`'s billing account at its first bill date on or
     after `day`, or None when it would get no invoice then."""
     billing = billing_account_of(settings, account_id)
-    with tempfile.TemporaryDirectory(prefix="jet-preview-") as home:
-        scratch = Settings(home=Path(home))
+    with scratch_home() as scratch:
         try:
             scratch.export()
             scratch.raw.rmdir()
             scratch.raw.symlink_to(settings.raw.resolve(), target_is_directory=True)
             # a bill date comes every month: rating 31 days ahead reaches the next one
-            rate(scratch, (day + timedelta(days=31)).isoformat(), "run", store=settings)
+            rate(scratch, (day + timedelta(days=31)).isoformat(), DRAFTS_ONLY, store=settings)
             drafts = [
                 inv
                 for inv in draft_invoices(scratch, billing_account=billing)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +22,9 @@ if TYPE_CHECKING:
     from dbt.cli.main import dbtRunnerResult
 
 DBT_DIR = PROJECT_ROOT / "dbt_project"
+
+# What a draft invoice needs: the models upstream of the drafts, no tests, no artifacts.
+DRAFTS_ONLY = "run --select +fct_invoice_drafts --no-write-json"
 
 
 class WarehouseError(RuntimeError):
@@ -104,6 +112,37 @@ def rate(
         write_snapshot(s, settings.ops_snapshot)
     write_as_of(settings, as_of)
     run_dbt(settings, command)
+
+
+@contextmanager
+def scratch_home() -> Iterator[Settings]:
+    """A home to rate in and throw away, for simulations and previews. Its store is in a
+    temporary folder; its lake and warehouse are in the same folder every time
+    (dbt_project/target/scratch), held by one call at a time and emptied before and after
+    but for dbt's parse cache: those two paths are part of dbt's profile, and when they
+    change dbt parses the whole project again instead of reusing its last parse."""
+    folder = DBT_DIR / "target" / "scratch"
+    folder.mkdir(parents=True, exist_ok=True)
+    with (
+        (folder / ".lock").open("w") as lock,
+        tempfile.TemporaryDirectory(prefix="jet-scratch-") as store,
+    ):
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _empty_but_dbt(folder)
+        try:
+            yield Settings(home=folder, database_url=f"sqlite:///{store}/jet.db")
+        finally:
+            _empty_but_dbt(folder)
+
+
+def _empty_but_dbt(folder: Path) -> None:
+    for path in folder.iterdir():
+        if path.name in ("dbt", ".lock"):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def marts(settings: Settings) -> duckdb.DuckDBPyConnection:

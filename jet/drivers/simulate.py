@@ -5,7 +5,6 @@ shared/golden are its contract."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +19,7 @@ from jet.drafts import draft_invoices
 from jet.realms import store_catalog
 from jet.store.db import session
 from jet.store.models import LineItem
-from jet.warehouse import rate
+from jet.warehouse import DRAFTS_ONLY, rate, scratch_home
 
 # Scenario catalogs have no effective date: they hold from the beginning of time.
 SCENARIO_EFFECTIVE_FROM = date(2000, 1, 1)
@@ -83,9 +82,9 @@ def load_scenario(path: Path, settings: Settings) -> date:
 
 
 def simulate(path: Path) -> list[dict]:
-    """Bill every cycle boundary up to the scenario's `until`; nothing outlives the call."""
-    with tempfile.TemporaryDirectory(prefix="jet-simulate-") as home:
-        settings = Settings(home=Path(home))
+    """Bill every cycle boundary up to the scenario's `until`, running only the models the
+    drafts are read from; nothing but dbt's parse cache outlives the call."""
+    with scratch_home() as settings:
         until = load_scenario(path, settings)
-        rate(settings, until.isoformat())
+        rate(settings, until.isoformat(), DRAFTS_ONLY)
         return draft_invoices(settings, until)
