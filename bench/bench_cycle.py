@@ -33,7 +33,7 @@ start to its exit, cut into stages that add up to it, read from the run's own re
   connections and wrap-up, and the step recording dbt's events.
 - `run_end`: from the last step's end to the process exit.
 - `bill_peak_memory_mb`: the largest process of the run (`jet bill`, or its dbt
-  child), from the child's rusage.
+  child), from the child's rusage; `slowest_dbt_nodes`, the six longest dbt nodes.
 
 The floor: a bare DuckDB query over the same Parquet computing each account's bytes and
 records (a RADIUS session's last counters, the flows to and from a business user's
@@ -349,6 +349,13 @@ def dbt_invocation(settings: Settings) -> tuple[float, float | None, dict[str, f
     return started, loaded, shares(nodes), whole
 
 
+def slowest_nodes(settings: Settings, count: int = 6) -> dict[str, float]:
+    """The dbt nodes that took longest in the last build: where the SQL time goes."""
+    results = json.loads((dbt_target(settings) / "run_results.json").read_text())["results"]
+    times = {r["unique_id"].split(".")[2]: r["execution_time"] for r in results}
+    return {k: round(v, 2) for k, v in sorted(times.items(), key=lambda kv: -kv[1])[:count]}
+
+
 def shares(intervals: list[tuple[str, float, float]]) -> dict[str, float]:
     """Wall time of each kind of interval; where several overlap, each has its share."""
     edges = sorted({t for _, begin, end in intervals for t in (begin, end)})
@@ -493,6 +500,7 @@ def measure(n: int) -> None:
         spawned, exited, peak = run_bill(settings, BILL_DATE)
         seconds = exited - spawned
         parts, whole = stages(settings, spawned, exited)
+        slowest = slowest_nodes(settings)
         with session(settings.db_url) as s:
             invoices = s.scalar(
                 select(func.count())
@@ -519,6 +527,7 @@ def measure(n: int) -> None:
         records=records,
         invoices=invoices,
         dbt_whole_parse=whole,
+        slowest_dbt_nodes=slowest,
         bill_peak_memory_mb=peak,
         first_run_seconds=round(first, 1),
         load_average=[round(load, 2), round(os.getloadavg()[0], 2)],
