@@ -22,8 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.enums import TableBordersLayout, XPos, YPos
-from fpdf.fonts import FontFace
+from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from jet.money import format_money, minor_units
 
@@ -104,7 +103,10 @@ _REPLACEMENTS = {
 _MARGIN = 15.0  # mm, all sides
 _COLUMNS = ("User", "Description", "Period", "Quantity", "Amount")
 _COL_WIDTHS = (28.0, 62.0, 40.0, 22.0, 28.0)  # mm, sums to the 180 mm text width
-_ALIGN = ("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT")
+_RIGHT_ALIGNED = (False, False, False, True, True)
+_LINE_HEIGHT = 5.0  # mm, a line of table text
+_PADDING_Y, _PADDING_X = 0.9, 1.5  # mm, around a table cell's text
+_HEADING_FILL = (225, 229, 235)
 _QUANTITY_PLACES = 6  # the most places a quantity prints with
 
 
@@ -186,13 +188,13 @@ def render_invoice(doc: InvoiceDocument) -> bytes:
 
     # Header: who bills, what this is, and for whom.
     pdf.set_font("helvetica", style="B", size=22)
-    pdf.multi_cell(0, 10, _latin1(doc.realm_name), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _paragraph(pdf, 10, _latin1(doc.realm_name))
     pdf.set_font("helvetica", size=14)
     pdf.set_text_color(80)
     pdf.cell(0, 8, _latin1(doc.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if doc.note:
         pdf.set_font("helvetica", size=10)
-        pdf.multi_cell(0, 5, _latin1(doc.note), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        _paragraph(pdf, 5, _latin1(doc.note))
     pdf.set_text_color(0)
     pdf.ln(4)
 
@@ -207,33 +209,24 @@ def render_invoice(doc: InvoiceDocument) -> bytes:
         pdf.set_font("helvetica", style="B", size=10)
         pdf.cell(35, 6, label)
         pdf.set_font("helvetica", size=10)
-        pdf.multi_cell(0, 6, _latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        _paragraph(pdf, 6, _latin1(value))
     pdf.ln(6)
 
     # Lines: the heading row repeats on every page the table runs onto.
-    pdf.set_font("helvetica", size=9)
-    headings = FontFace(emphasis="BOLD", fill_color=(225, 229, 235))
-    with pdf.table(
-        col_widths=_COL_WIDTHS,
-        width=sum(_COL_WIDTHS),
-        align="LEFT",
-        text_align=_ALIGN,
-        borders_layout=TableBordersLayout.HORIZONTAL_LINES,
-        headings_style=headings,
-        line_height=5.0,
-        padding=(0.9, 1.5),
-        repeat_headings=1,
-    ) as table:
-        heading = table.row()
-        for title in _COLUMNS:
-            heading.cell(f"Amount ({currency})" if title == "Amount" else title)
-        for line in doc.lines:
-            row = table.row()
-            row.cell(_latin1(line.account_id))
-            row.cell(_latin1(line.description))
-            row.cell(f"{line.period_start.isoformat()} - {line.period_end.isoformat()}")
-            row.cell(_quantity(line.quantity))
-            row.cell(money(line.amount))
+    _table(
+        pdf,
+        [f"Amount ({currency})" if title == "Amount" else title for title in _COLUMNS],
+        [
+            [
+                _latin1(line.account_id),
+                _latin1(line.description),
+                f"{line.period_start.isoformat()} - {line.period_end.isoformat()}",
+                _quantity(line.quantity),
+                money(line.amount),
+            ]
+            for line in doc.lines
+        ],
+    )
 
     # Totals, aligned under the amount column; kept together on one page.
     label_width = 50.0
@@ -264,6 +257,86 @@ def render_invoice(doc: InvoiceDocument) -> bytes:
         )
 
     return bytes(pdf.output())
+
+
+def _paragraph(pdf: FPDF, height: float, text: str) -> None:
+    """`text` from the current position to the right margin, then a new line: as
+    `multi_cell` prints it, but by the cheaper `cell` when it fits on one line."""
+    width = pdf.w - pdf.r_margin - pdf.x
+    if "\n" not in text and pdf.get_string_width(text) <= width - 2 * pdf.c_margin:
+        pdf.cell(width, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    else:
+        pdf.multi_cell(width, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _table(pdf: FPDF, heading: list[str], rows: list[list[str]]) -> None:
+    """The lines table: a filled heading row, repeated on every page the table runs onto,
+    and a line between rows; a cell's text wraps in its column, centred in the row.
+
+    It looks as fpdf2's `table()` did, but each cell's text is measured once and wrapped
+    only when it does not fit: `table()` wrapped every cell twice (to size its row, then to
+    print it), two thirds of the time an invoice took to render."""
+    heading_cells = _table_cells(pdf, heading, "B")
+    body = [_table_cells(pdf, row, "") for row in rows]
+    x, width = pdf.l_margin, sum(_COL_WIDTHS)
+    if body and pdf.will_page_break(_row_height(heading_cells) + _row_height(body[0])):
+        pdf.add_page()  # not the heading alone at the foot of a page
+    _table_row(pdf, heading_cells, "B", _HEADING_FILL)
+    for cells in body:
+        if pdf.will_page_break(_row_height(cells)):
+            pdf.line(x, pdf.y, x + width, pdf.y)  # under the page's last row
+            pdf.add_page()
+            _table_row(pdf, heading_cells, "B", _HEADING_FILL)
+        pdf.line(x, pdf.y, x + width, pdf.y)
+        _table_row(pdf, cells, "", None)
+    pdf.set_x(x)
+
+
+def _table_cells(pdf: FPDF, texts: list[str], style: str) -> list[list[str]]:
+    """Each cell's text as the lines it prints on (broken by fpdf2 only when too wide or
+    when it holds a line break)."""
+    pdf.set_font("helvetica", style=style, size=9)
+    cells = []
+    for text, column_width in zip(texts, _COL_WIDTHS, strict=True):
+        if "\n" not in text and pdf.get_string_width(text) <= column_width - 2 * _PADDING_X:
+            cells.append([text])
+        else:
+            cells.append(
+                pdf.multi_cell(
+                    column_width,
+                    _LINE_HEIGHT,
+                    text,
+                    padding=(_PADDING_Y, _PADDING_X),
+                    dry_run=True,
+                    output=MethodReturnValue.LINES,
+                )
+            )
+    return cells
+
+
+def _row_height(cells: list[list[str]]) -> float:
+    return max(len(lines) for lines in cells) * _LINE_HEIGHT + 2 * _PADDING_Y
+
+
+def _table_row(
+    pdf: FPDF, cells: list[list[str]], style: str, fill: tuple[int, int, int] | None
+) -> None:
+    """One row at the current position, which then moves under it."""
+    top, height = pdf.y, _row_height(cells)
+    if fill:
+        pdf.set_fill_color(*fill)
+        pdf.rect(pdf.l_margin, top, sum(_COL_WIDTHS), height, style="F")
+    pdf.set_font("helvetica", style=style, size=9)
+    x = pdf.l_margin
+    for lines, column_width, right in zip(cells, _COL_WIDTHS, _RIGHT_ALIGNED, strict=True):
+        # Baselines as fpdf2 places a line's text: half a line down, plus 0.3 of the font.
+        y = top + (height - len(lines) * _LINE_HEIGHT) / 2 + _LINE_HEIGHT / 2
+        for line in lines:
+            indent = column_width - _PADDING_X - pdf.get_string_width(line) if right else _PADDING_X
+            pdf.text(x + indent, y + 0.3 * pdf.font_size, line)
+            y += _LINE_HEIGHT
+        x += column_width
+    pdf.set_y(top + height)
 
 
 def _path_part(value: str, what: str) -> str:

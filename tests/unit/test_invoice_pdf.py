@@ -117,6 +117,58 @@ def large() -> InvoiceDocument:
     return _doc(lines, subtotal=subtotal, tax=D("723.00"), total=subtotal + D("723.00"))
 
 
+GOLDEN_TEXT = Path(__file__).parent / "invoice_pdf_text"
+
+
+def _golden_documents(small: InvoiceDocument, large: InvoiceDocument) -> dict[str, InvoiceDocument]:
+    """Invoices whose text `GOLDEN_TEXT` holds as fpdf2's `table()` printed it (commit
+    6a2ea9e): one page, many pages, a credit note, cells and a realm name that wrap, and
+    a currency without minor units."""
+    wrapping = [
+        _line("12.00", account="a-login-long-enough-to-wrap-in-its-column"),
+        _line(
+            "3.50",
+            description="Static IPv4 address for the branch office router, billed monthly "
+            "in advance until the contract ends",
+        ),
+        _line("0.01", description="Short"),
+    ]
+    return {
+        "small": small,
+        "large": large,
+        "credit_note": dataclasses.replace(
+            small,
+            number="ACME-000043",
+            title="Credit note",
+            note="Credits invoice ACME-000042: setup fee waived \u2014 agreed on the phone",
+            subtotal=D("-66.08"),
+            tax=D("-6.61"),
+            total=D("-72.69"),
+        ),
+        "wrapping": _doc(
+            wrapping,
+            realm_name="Acme Broadband and Hotspot Services of the Greater Metropolitan Area",
+            account_name="Example Holdings International (Asia Pacific) Proprietary Limited",
+            subtotal=D("15.51"),
+            tax=D("1.55"),
+            total=D("17.06"),
+        ),
+        "yen": _doc(
+            [_line("1200"), _line("-300", description="Discount")],
+            currency="JPY",
+            subtotal=D("900"),
+            tax=D("90"),
+            total=D("990"),
+        ),
+    }
+
+
+def test_text_is_what_the_fpdf2_table_printed(small, large, tmp_path):
+    for name, doc in _golden_documents(small, large).items():
+        text = "\f".join(_pdf_pages(render_invoice(doc), tmp_path))
+        assert text == (GOLDEN_TEXT / f"{name}.txt").read_text(), name
+
+
 def test_small_invoice_prints_header_lines_and_totals(small, tmp_path):
     pages = _pdf_pages(render_invoice(small), tmp_path)
     assert len(pages) == 1
