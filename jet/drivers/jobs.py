@@ -5,7 +5,9 @@ goes to a log file under JET_HOME/logs; a failure names the step and the file.""
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -43,6 +45,23 @@ def _output_to(path: Path) -> Iterator[None]:
             os.close(saved[1])
 
 
+@contextmanager
+def _signals_kept() -> Iterator[None]:
+    """Put SIGTERM and SIGINT back as they were after a Dagster run in this process.
+    Dagster maps SIGTERM to SIGINT's handler for good; where SIGINT is ignored (a job
+    started in the background) that left SIGTERM ignored, and every server this process
+    started afterwards inherited it and could not be stopped while it started."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # Dagster changes them only from the main thread
+        return
+    kept = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in kept.items():
+            signal.signal(sig, handler)
+
+
 def run_job(settings: Settings, job_name: str, first: date, last: date) -> Path:
     """Run `job_name` over the bill dates [first, last] as one run; return its log file."""
     settings.export()
@@ -55,7 +74,7 @@ def run_job(settings: Settings, job_name: str, first: date, last: date) -> Path:
 
     job = defs.resolve_job_def(job_name)
     log = settings.root / "logs" / f"{job_name}-{first}-{last}.log"
-    with _output_to(log), DagsterInstance.get() as instance:
+    with _output_to(log), _signals_kept(), DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
             run_config=QUIET,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 from datetime import date
@@ -31,7 +32,17 @@ def _invoices(settings):
 def test_running_a_bill_date_twice_issues_nothing_new(settings):
     load_scenario(SCENARIO, settings)
 
-    run_job(settings, "billing_cycle", date(2026, 2, 1), date(2026, 2, 1))
+    # As in a job started in the background: SIGINT ignored. Dagster maps SIGTERM to
+    # SIGINT's handler; the run must leave SIGTERM as it was, or the servers this process
+    # starts next could not be stopped while they start.
+    sigterm = signal.getsignal(signal.SIGTERM)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        run_job(settings, "billing_cycle", date(2026, 2, 1), date(2026, 2, 1))
+        assert signal.getsignal(signal.SIGTERM) == sigterm
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
     first = _invoices(settings)
     assert first == [("DEMO-2026-000001", date(2026, 2, 1), Decimal("51.10"), 2)]
 
