@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 from dagster import ConfigurableResource
-from dagster_dbt import DbtCliResource, DbtProject
 
 from jet.config import Settings
 from jet.warehouse import DBT_DIR
@@ -28,14 +26,14 @@ class JetResource(ConfigurableResource):
         return settings
 
 
-DBT_PROJECT = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+# Where `dbt parse` writes the manifest the assets are defined from.
+MANIFEST_PATH = DBT_DIR / "target" / "manifest.json"
 
 
 def _manifest_is_stale() -> bool:
-    manifest = DBT_PROJECT.manifest_path
-    if not manifest.exists():
+    if not MANIFEST_PATH.exists():
         return True
-    built = manifest.stat().st_mtime
+    built = MANIFEST_PATH.stat().st_mtime
     sources = [DBT_DIR / "dbt_project.yml", DBT_DIR / "profiles.yml"]
     for folder in ("models", "macros", "tests"):
         sources += (DBT_DIR / folder).rglob("*")
@@ -51,7 +49,7 @@ def dbt_manifest() -> Path:
         args = ["--quiet", "parse", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
         if not dbtRunner().invoke(args).success:
             raise RuntimeError(f"dbt could not parse {DBT_DIR}; run `dbt parse` there to see why")
-    return DBT_PROJECT.manifest_path
+    return MANIFEST_PATH
 
 
 def resources() -> dict:
@@ -59,8 +57,4 @@ def resources() -> dict:
     env = os.environ.get("JET_ENV", "local")
     if env != "local":
         raise ValueError(f"JET_ENV={env!r} is not a known resource set; use 'local'")
-    dbt_bin = Path(sys.executable).with_name("dbt")
-    return {
-        "jet": JetResource(),
-        "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(dbt_bin)),
-    }
+    return {"jet": JetResource()}

@@ -6,7 +6,7 @@ import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -20,6 +20,7 @@ from jet.config import PROJECT_ROOT, Settings
 
 if TYPE_CHECKING:
     from dbt.cli.main import dbtRunnerResult
+    from dbt_common.events.base_types import EventMsg
 
 DBT_DIR = PROJECT_ROOT / "dbt_project"
 
@@ -61,16 +62,25 @@ def write_as_of(settings: Settings, as_of: str) -> None:
     os.replace(tmp, directory / "as_of.parquet")
 
 
-def invoke_dbt(settings: Settings, command: str, quiet: bool = True) -> dbtRunnerResult:
+def invoke_dbt(
+    settings: Settings,
+    command: str,
+    *args: str,
+    quiet: bool = True,
+    callbacks: Sequence[Callable[[EventMsg], None]] = (),
+) -> dbtRunnerResult:
     """Run dbt in this process (no interpreter start-up per run) and return dbt's result:
-    for commands whose failures are findings (`source freshness`), not errors."""
+    for commands whose failures are findings (`source freshness`), not errors. `args`
+    follow the command (a selection); `callbacks` get each of dbt's events."""
     from dbt.cli.main import dbtRunner
 
     settings.export()
     os.environ.setdefault("DBT_LOG_PATH", str(settings.root / "dbt" / "logs"))
     flags = ["--quiet"] if quiet else []
     try:
-        return dbtRunner().invoke([*flags, *dbt_args(settings, command)])
+        return dbtRunner(callbacks=list(callbacks)).invoke(
+            [*flags, *dbt_args(settings, command), *args]
+        )
     finally:
         _release_warehouse()
 
@@ -78,7 +88,7 @@ def invoke_dbt(settings: Settings, command: str, quiet: bool = True) -> dbtRunne
 def _release_warehouse() -> None:
     """Close the DuckDB that dbt-duckdb keeps open for the life of the process (in a class
     attribute; it has no public way to close it), so that the next run, here or in
-    Dagster's dbt subprocess, can lock the warehouse file."""
+    another process, can lock the warehouse file."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
     env, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
@@ -88,14 +98,19 @@ def _release_warehouse() -> None:
 
 def run_dbt(settings: Settings, command: str = "build", quiet: bool = True) -> None:
     """Run dbt in this process; raise with dbt's reason."""
-    result = invoke_dbt(settings, command, quiet)
+    result = invoke_dbt(settings, command, quiet=quiet)
     if not result.success:
-        failed = []
-        for r in getattr(result.result, "results", None) or []:
-            if str(r.status) in ("error", "fail"):
-                failed.append(f"{r.node.name}: {r.message}")
-        reason = "; ".join(failed) or str(result.exception)
-        raise WarehouseError(f"dbt {command} failed: {reason}")
+        raise dbt_failure(command, result)
+
+
+def dbt_failure(command: str, result: dbtRunnerResult) -> WarehouseError:
+    """What failed in a dbt run, node by node, else dbt's own error."""
+    failed = []
+    for r in getattr(result.result, "results", None) or []:
+        if str(r.status) in ("error", "fail"):
+            failed.append(f"{r.node.name}: {r.message}")
+    reason = "; ".join(failed) or str(result.exception)
+    return WarehouseError(f"dbt {command} failed: {reason}")
 
 
 def rate(

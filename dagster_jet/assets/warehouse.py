@@ -1,14 +1,19 @@
 """The dbt project as assets: groups from model folders, lineage to the raw and ops assets."""
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, dbt_assets
+from dagster_dbt.asset_utils import DBT_DEFAULT_SELECT, get_subset_selection_for_context
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+from dbt_common.events.base_types import EventMsg
+from dbt_common.events.functions import msg_to_dict
 
 from dagster_jet.partitions import bill_dates, single_run
 from dagster_jet.resources import JetResource, dbt_manifest
-from jet.warehouse import dbt_target, write_as_of
+from jet.warehouse import dbt_failure, dbt_target, invoke_dbt, write_as_of
 
 # The ops staging models read the snapshot through a macro, not a dbt source: this names
 # the asset they read, so lineage stays whole.
@@ -36,24 +41,51 @@ class JetTranslator(DagsterDbtTranslator):
         )
 
 
+MANIFEST = json.loads(dbt_manifest().read_text())
+TRANSLATOR = JetTranslator()
+# dbt's events that carry a node's result, the ones dagster-dbt turns into Dagster events.
+RESULT_EVENTS = {"LogModelResult", "LogTestResult"}
+
+
 @dbt_assets(
-    manifest=dbt_manifest(),
-    dagster_dbt_translator=JetTranslator(),
+    manifest=MANIFEST,
+    dagster_dbt_translator=TRANSLATOR,
     partitions_def=bill_dates,
     backfill_policy=single_run,
 )
-def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, jet: JetResource):
+def warehouse_models(context: AssetExecutionContext, jet: JetResource):
     """Staging, rating and billing marts, rated up to the last bill date of the run.
 
-    The data tests run, the unit tests do not: they check the SQL against fixed rows, so
-    they pass or fail with the code, not the data; the test suite and `jet simulate` run
-    them, and here they cost a quarter of dbt's work. Artifacts go to JET_HOME's dbt
-    target, as every Jet dbt run's do (dagster-dbt's default, a new folder in the source
-    tree per run, is 7 MB a run that nothing removes)."""
+    dbt runs in this process: a subprocess cost an interpreter and dbt's imports, and
+    dagster-dbt's own set-up, before dbt started. The data tests run, the unit tests do
+    not: they check the SQL against fixed rows, so they pass or fail with the code, not
+    the data; the test suite runs them. Artifacts go to JET_HOME's dbt target, and
+    dbt's log there as JSON lines, as dagster-dbt left them."""
     settings = jet.settings()
     write_as_of(settings, context.partition_key_range.end)
-    yield from dbt.cli(
-        ["build", "--exclude-resource-type", "unit_test"],
-        context=context,
-        target_path=dbt_target(settings),
-    ).stream()
+    selection, indirect = get_subset_selection_for_context(
+        context,
+        MANIFEST,
+        select=DBT_DEFAULT_SELECT,
+        exclude=None,
+        selector=None,
+        dagster_dbt_translator=TRANSLATOR,
+        current_dbt_indirect_selection_env=None,
+    )
+    args = ["--exclude-resource-type", "unit_test", *selection]
+    args += ["--indirect-selection", indirect] if indirect else []
+    args += ["--log-path", str(dbt_target(settings)), "--log-format-file", "json"]
+    results: list[dict] = []
+
+    def collect(event: EventMsg) -> None:  # called from dbt's threads
+        if event.info.name in RESULT_EVENTS:
+            results.append(msg_to_dict(event))
+
+    context.log.info(f"Running dbt command: dbt build {' '.join(args)}")
+    outcome = invoke_dbt(settings, "build", *args, quiet=False, callbacks=[collect])
+    for raw in results:
+        yield from DbtCoreCliEventMessage(raw, {}).to_default_asset_events(
+            MANIFEST, TRANSLATOR, context, dbt_target(settings)
+        )
+    if not outcome.success:
+        raise dbt_failure("build", outcome)
