@@ -9,9 +9,13 @@ from dagster_jet.assets.raw import raw_assets
 from dagster_jet.assets.warehouse import warehouse_models
 from dagster_jet.checks import data_contracts
 from dagster_jet.freshness import raw_sources_delivering
-from dagster_jet.jobs import billing_cycle_job, rating_job
+from dagster_jet.jobs import billing_cycle_job, rating_job, warehouse_tests_job
 from dagster_jet.resources import resources
-from dagster_jet.schedules import billing_cycle_schedule, hourly_rating_schedule
+from dagster_jet.schedules import (
+    billing_cycle_schedule,
+    hourly_rating_schedule,
+    warehouse_tests_schedule,
+)
 
 defs = Definitions(
     assets=[
@@ -23,7 +27,7 @@ defs = Definitions(
         invoice_pdfs,
     ],
     asset_checks=[raw_sources_delivering, data_contracts],
-    jobs=[billing_cycle_job, rating_job],
-    schedules=[billing_cycle_schedule, hourly_rating_schedule],
+    jobs=[billing_cycle_job, rating_job, warehouse_tests_job],
+    schedules=[billing_cycle_schedule, hourly_rating_schedule, warehouse_tests_schedule],
     resources=resources(),
 )

@@ -2,12 +2,13 @@ from datetime import UTC, datetime
 
 from dagster import (
     RunRequest,
+    ScheduleDefinition,
     ScheduleEvaluationContext,
     build_schedule_from_partitioned_job,
     schedule,
 )
 
-from dagster_jet.jobs import billing_cycle_job, rating_job
+from dagster_jet.jobs import billing_cycle_job, rating_job, warehouse_tests_job
 
 # Each night, issue the invoices of the bill date that has just begun (boundaries are
 # 00:00 UTC; running at 02:00 leaves late-arriving records two hours to land).
@@ -22,3 +23,9 @@ def hourly_rating_schedule(context: ScheduleEvaluationContext) -> RunRequest:
     moment = context.scheduled_execution_time or datetime.now(UTC)
     day = moment.date().isoformat()
     return RunRequest(run_key=f"rating-{moment:%Y%m%dT%H}", partition_key=day)
+
+
+# Each night after billing, the dbt data tests that billing does not run, on what it built.
+warehouse_tests_schedule = ScheduleDefinition(
+    job=warehouse_tests_job, cron_schedule="0 3 * * *", execution_timezone="UTC"
+)
