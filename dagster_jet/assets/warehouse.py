@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec
@@ -11,7 +12,6 @@ from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 from dbt_common.events.base_types import EventMsg
 from dbt_common.events.functions import msg_to_dict
 
-from dagster_jet.partitions import bill_dates, single_run
 from dagster_jet.resources import JetResource, dbt_manifest
 from jet.warehouse import dbt_failure, dbt_target, invoke_dbt, write_as_of
 
@@ -50,8 +50,6 @@ RESULT_EVENTS = {"LogModelResult", "LogTestResult"}
 @dbt_assets(
     manifest=MANIFEST,
     dagster_dbt_translator=TRANSLATOR,
-    partitions_def=bill_dates,
-    backfill_policy=single_run,
 )
 def warehouse_models(context: AssetExecutionContext, jet: JetResource):
     """Staging, rating and billing marts, rated up to the last bill date of the run.
@@ -64,7 +62,7 @@ def warehouse_models(context: AssetExecutionContext, jet: JetResource):
     JSON lines, as dagster-dbt left them."""
     settings = jet.settings()
     if context.selected_asset_keys:  # a run of data tests alone rates nothing
-        write_as_of(settings, context.partition_key_range.end)
+        write_as_of(settings, _last_bill_date(context))
     selection, indirect = get_subset_selection_for_context(
         context,
         MANIFEST,
@@ -91,3 +89,11 @@ def warehouse_models(context: AssetExecutionContext, jet: JetResource):
         )
     if not outcome.success:
         raise dbt_failure("build", outcome)
+
+
+def _last_bill_date(context: AssetExecutionContext) -> str:
+    """The run's last bill date; today (UTC) for a run without bill dates (models
+    materialized on their own from Dagster's UI), as `jet rate` rates by default."""
+    if context.has_partition_key_range:
+        return context.partition_key_range.end
+    return datetime.now(UTC).date().isoformat()
