@@ -32,8 +32,9 @@ a warm page cache and dbt has already imported and parsed the project):
   ``dbt run --select stg_ops__realms``, one trivial view), and the writes dbt does
   (tables in the warehouse file, the two marts as Parquet). Tests are not in it.
 - ``dbt_build_seconds``: ``jet.warehouse.run_dbt(settings, "build")``, the
-  whole project with every data test, as the scheduled job runs it
-  (``dbt_test_seconds`` sums the tests' own times from its run_results.json).
+  whole project with every data and unit test (a billing run runs the invoice marts'
+  data tests, the nightly ``warehouse_tests`` job the others; ``dbt_test_seconds`` sums
+  the tests' own times from its run_results.json).
 - ``sql_seconds``: the compiled SQL of the same selected models, replayed without dbt
   in dependency order on one DuckDB connection whose database is a fresh file attached
   as ``warehouse`` (the name the compiled SQL refers to): views as views, tables as
