@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -164,5 +165,20 @@ def _mapper(processes: int) -> Iterator[Callable]:
         yield map
         return
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    with context.Pool(processes) as pool:
+    pool = context.Pool(processes, initializer=_default_signals)
+    try:
         yield partial(pool.imap, chunksize=_CHUNK)
+        pool.close()  # done: let the workers finish and exit
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def _default_signals() -> None:
+    """A worker ends on SIGTERM, whatever its parent made of it: a Dagster run maps SIGTERM
+    to SIGINT's handler, which is SIG_IGN in a job started in the background, and a
+    worker that ignores SIGTERM never stopped (its pool hung on it)."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
