@@ -243,17 +243,7 @@ def update_profile(s: Session, actor: Actor, account_id: str, **changes: Any) ->
         raise AccountError(f"{account_id} has these details already: nothing changed")
     for key, value in new.items():
         setattr(account, "parent_id" if key == "parent" else key, value)
-    record(
-        s,
-        actor,
-        "account.updated",
-        "account",
-        account_id,
-        account_id=account_id,
-        before=old,
-        after=new,
-    )
-    publish(s, "account.updated", account_id, {"account": account_id, **plain(new)})
+    _announce_update(s, actor, account_id, old, new)
     s.flush()
     return account
 
@@ -717,19 +707,20 @@ def update_account(
         account.prepaid_balance = _balance(balance)
     old, new = changed(before, _access(account))
     if new:
-        record(
-            session,
-            actor,
-            "account.updated",
-            "account",
-            account_id,
-            account_id=account_id,
-            before=old,
-            after=new,
-        )
-        publish(session, "account.updated", account_id, {"account": account_id, **plain(new)})
+        _announce_update(session, actor, account_id, old, new)
     session.flush()
     return account
+
+
+def _announce_update(
+    s: Session, actor: Actor, account_id: str, old: dict[str, Any], new: dict[str, Any]
+) -> None:
+    """The audit entry and the `account.updated` event of a change to an account's fields."""
+    record(
+        s, actor, "account.updated", "account", account_id,
+        account_id=account_id, before=old, after=new,
+    )  # fmt: skip
+    publish(s, "account.updated", account_id, {"account": account_id, **plain(new)})
 
 
 def _access(account: Account) -> dict[str, Any]:

@@ -21,3 +21,14 @@
   {%- endfor %}
   end)
 {%- endmacro %}
+
+{#- A cycle's quantity of a product's metric, exact (HUGEINT), from that cycle's sums:
+    what a usage charge rates and what an allowance is measured against. -#}
+{% macro metered_quantity(metric, cycles) -%}
+    cast(case {{ metric }}
+        when 'bytes_in' then {{ cycles }}.bytes_in
+        when 'bytes_out' then {{ cycles }}.bytes_out
+        when 'bytes_total' then {{ cycles }}.bytes_in + {{ cycles }}.bytes_out
+        when 'seconds' then {{ cycles }}.seconds
+    end as hugeint)
+{%- endmacro %}

@@ -28,12 +28,7 @@ measured as (
         products.tier_mode,
         {{ boundary('products.anchor_day', 'cycles.bill_mi - 1') }} as period_start,
         {{ boundary('products.anchor_day', 'cycles.bill_mi') }} as period_end,
-        cast(case products.metric
-            when 'bytes_in' then cycles.bytes_in
-            when 'bytes_out' then cycles.bytes_out
-            when 'bytes_total' then cycles.bytes_in + cycles.bytes_out
-            when 'seconds' then cycles.seconds
-        end as hugeint) as base_quantity
+        {{ metered_quantity('products.metric', 'cycles') }} as base_quantity
     from products
     inner join cycles using (subscription_id)
 ),
