@@ -48,10 +48,21 @@ def bill(first, last) -> None:
     default=None,
     help="Rate bill dates up to this day (default today).",
 )
-def rate(as_of) -> None:
-    """Refresh usage and draft invoice marts without issuing anything."""
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Rate everything from the lake and the store again, not only what changed.",
+)
+def rate(as_of, rebuild: bool) -> None:
+    """Refresh usage and draft invoice marts without issuing anything. Each run
+    aggregates only the usage that changed since the last (docs/decisions.md,
+    "Incremental rating"); --rebuild starts from an empty warehouse, which is derived
+    data: for a lake restored from a backup."""
     from jet.drivers.jobs import run_job
 
+    settings = load_settings()
     day = as_of.date() if as_of else date.today()
-    run_job(load_settings(), "rating", day, day)
-    click.echo(f"marts rated up to {day}: {load_settings().marts}")
+    if rebuild:
+        settings.warehouse.unlink(missing_ok=True)
+    run_job(settings, "rating", day, day)
+    click.echo(f"marts rated up to {day}: {settings.marts}")

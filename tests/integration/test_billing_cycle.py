@@ -10,8 +10,10 @@ from datetime import date
 from decimal import Decimal
 
 import duckdb
+from click.testing import CliRunner
 from sqlalchemy import select
 
+from jet.cli import main
 from jet.config import PROJECT_ROOT
 from jet.drivers.jobs import run_job
 from jet.drivers.simulate import load_scenario
@@ -72,6 +74,18 @@ def test_running_a_bill_date_twice_issues_nothing_new(settings):
         " group by all order by all"
     ).fetchall()
     assert lines == [("draft", 1), ("issued", 2)]  # 2026-03-01 issued after this snapshot
+
+    # `jet rate --rebuild` rates from an empty warehouse: one run on record, same lines
+    result = CliRunner().invoke(main, ["rate", "--as-of", "2026-03-01", "--rebuild"])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        runs = con.execute("select count(*) from int_rated_batches where source = 'run'").fetchone()
+    assert runs == (1,)
+    lines = duckdb.sql(
+        f"select status, count(*) from read_parquet('{settings.marts}/fct_invoice_lines.parquet')"
+        " group by all order by all"
+    ).fetchall()
+    assert lines == [("issued", 3)]
 
 
 def test_dagster_definitions_validate():

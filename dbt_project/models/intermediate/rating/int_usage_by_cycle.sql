@@ -1,38 +1,78 @@
 -- How metered usage is aggregated, apart from how it is priced (int_usage_charges): each
--- usage record counts for its account's subscriptions that can meter (a plan with a
--- usage or duration product), from the plan's usage source or from any when it names
--- none, when its UTC date is in the subscription's
--- [start, end), in the cycle whose arrears window [A, B) holds it (billing-rules.md,
--- "Time"). One row per subscription and bill month, straight from the records: nothing
--- per day, and no product yet (a subscription's metered products share its sums).
-{{ config(materialized='table') }}
+-- day of usage (int_usage_daily: an account's usage of one UTC date from one source)
+-- counts for its account's subscriptions that can meter (a plan with a usage or
+-- duration product), from the plan's usage source or from any when it names none, when
+-- the date is in the subscription's [start, end), in the cycle whose arrears window
+-- [A, B) holds it (billing-rules.md, "Time"). A cycle is whole UTC days, so its sums
+-- are the sums of its days'. One row per subscription and bill month, with the meter it
+-- was summed under; no product yet (a subscription's metered products share its sums).
+--
+-- Incremental (docs/decisions.md, "Incremental rating"): a run deletes the cycles of
+-- subscriptions whose meter changed or ended and every cycle from the one holding the
+-- first changed day (int_usage_changes) on, then sums again what it deleted: every cycle
+-- of a subscription left with none, the rest from that cycle on.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_cycles() }}",
+) }}
+-- depends_on: {{ ref('int_usage_changes') }}
 with meters as (
-    select distinct subscription_id, account_id, start_date, end_date, anchor_day, usage_source
+    select distinct subscription_id, account_id, anchor_day, start_date, end_date, usage_source
     from {{ ref('int_subscription_products') }}
     where product_type in ('usage', 'duration')
 ),
 
-records as (
-    select account_id, source, {{ utc_date('ts') }} as usage_date, bytes_in, bytes_out, seconds
-    from {{ ref('int_usage_records') }}
+-- each meter and the first bill month to sum: all of them for a full build and for a
+-- subscription with no cycles left, else from the cycle of the first changed day
+scope as (
+    {%- if is_incremental() %}
+    select
+        meters.*,
+        case when rated.subscription_id is null then 0
+            else {{ boundary_after('meters.anchor_day', usage_changed_from()) }} end as from_mi
+    from meters
+    left join (select distinct subscription_id from {{ this }}) as rated using (subscription_id)
+    {%- else %}
+    select meters.*, 0 as from_mi from meters
+    {%- endif %}
+),
+
+days as (
+    select * from {{ ref('int_usage_daily') }}
+    {%- if is_incremental() %}
+    -- the days of the cycles to sum: from 31 days (the longest gap between two
+    -- boundaries) before the first changed day, and every day of an account that has
+    -- a subscription to sum whole
+    where usage_date >= {{ usage_changed_from() }} - 31
+        or account_id in (select account_id from scope where from_mi = 0)
+    {%- endif %}
 ),
 
 matched as (
     -- joined on the account alone, with the subscription's dates and source as a flag
     -- the sums filter on: DuckDB checks a join's non-equality conditions match by match,
-    -- far slower than a vectorized filter (measured: 2.5 s against 1.4 s of join work)
+    -- far slower than a vectorized filter
     select
-        meters.subscription_id,
-        {{ boundary_after('meters.anchor_day', 'records.usage_date') }} as bill_mi,
-        records.usage_date >= meters.start_date
-            and (meters.end_date is null or records.usage_date < meters.end_date)
-            and (meters.usage_source is null or records.source = meters.usage_source)
+        scope.subscription_id,
+        scope.account_id,
+        scope.anchor_day,
+        scope.start_date,
+        scope.end_date,
+        scope.usage_source,
+        {{ boundary_after('scope.anchor_day', 'days.usage_date') }} as bill_mi,
+        days.usage_date >= scope.start_date
+            and (scope.end_date is null or days.usage_date < scope.end_date)
+            and (scope.usage_source is null or days.source = scope.usage_source)
+            and {{ boundary_after('scope.anchor_day', 'days.usage_date') }} >= scope.from_mi
             as counts,
-        records.bytes_in,
-        records.bytes_out,
-        records.seconds
-    from records
-    inner join meters on records.account_id = meters.account_id
+        days.bytes_in,
+        days.bytes_out,
+        days.seconds,
+        days.records
+    from days
+    inner join scope on days.account_id = scope.account_id
+    where scope.from_mi is not null
 ),
 
 final as (
@@ -42,9 +82,14 @@ final as (
         sum(bytes_in) filter (counts) as bytes_in,
         sum(bytes_out) filter (counts) as bytes_out,
         sum(seconds) filter (counts) as seconds,
-        count(*) filter (counts) as records
+        cast(sum(records) filter (counts) as bigint) as records,
+        account_id,
+        anchor_day,
+        start_date,
+        end_date,
+        usage_source
     from matched
-    group by subscription_id, bill_mi
+    group by all
     having count(*) filter (counts) > 0
 )
 

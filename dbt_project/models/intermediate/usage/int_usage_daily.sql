@@ -1,8 +1,20 @@
--- Usage per account, UTC day and source, for reporting (fct_usage_daily). Rating does
--- not read it: it aggregates the records per subscription and cycle
--- (int_usage_by_cycle), since a day per account barely shrinks the records.
-{{ config(materialized='table') }}
-with records as (select * from {{ ref('int_usage_records') }}),
+-- Usage per account, UTC day and source: what rating sums into cycles
+-- (int_usage_by_cycle) and reporting publishes (fct_usage_daily). Incremental: a run
+-- replaces the days from the first one whose usage may have changed (int_usage_changes)
+-- and keeps those before it; the delete and the insert are one transaction. The one
+-- pass over the usage records.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where usage_date >= {{ usage_changed_from() }}{% endif %}",
+) }}
+-- depends_on: {{ ref('int_usage_changes') }}
+with records as (
+    select * from {{ ref('int_usage_records') }}
+    {%- if is_incremental() %}
+    where ts >= {{ utc_midnight(usage_changed_from()) }}
+    {%- endif %}
+),
 
 final as (
     select
