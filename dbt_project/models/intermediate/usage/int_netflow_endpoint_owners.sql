@@ -31,12 +31,25 @@ sessions as (
     where framed_ip is not null and account_id <> ''
 ),
 
+-- Networks of one prefix length never overlap (a network has one owner), so an address
+-- is in at most one of each length: the one with the greatest first address at or below
+-- it, if it reaches that far. An ASOF join per length finds it by sorting both sides; a
+-- join on `address between first_ip and last_ip` compared each address with every
+-- network below it (DuckDB's piecewise merge join): 496 s of a 100,000-account run.
+lengths as (select distinct prefix_length from assignments),
+
+probes as (
+    select endpoints.*, lengths.prefix_length from endpoints cross join lengths
+),
+
 candidates as (
-    select endpoints.file_key, endpoints.file_row, endpoints.direction, assignments.account_id,
+    select probes.file_key, probes.file_row, probes.direction, assignments.account_id,
         assignments.prefix_length as specificity
-    from endpoints
-    inner join assignments
-        on endpoints.address between assignments.first_ip and assignments.last_ip
+    from probes
+    asof inner join assignments
+        on probes.prefix_length = assignments.prefix_length
+        and probes.address >= assignments.first_ip
+    where probes.address <= assignments.last_ip
     union all
     select endpoints.file_key, endpoints.file_row, endpoints.direction, sessions.account_id,
         129 as specificity  -- above any prefix (/128 is 128)
