@@ -1,11 +1,12 @@
 -- How metered usage is aggregated, apart from how it is priced (int_usage_charges): each
--- day of usage (int_usage_daily: an account's usage of one UTC date from one source)
--- counts for its account's subscriptions that can meter (a plan with a usage or
--- duration product), from the plan's usage source or from any when it names none, when
--- the date is in the subscription's [start, end), in the cycle whose arrears window
--- [A, B) holds it (billing-rules.md, "Time"). A cycle is whole UTC days, so its sums
--- are the sums of its days'. One row per subscription and bill month, with the meter it
--- was summed under; no product yet (a subscription's metered products share its sums).
+-- usage record counts for its account's subscriptions that can meter (a plan with a
+-- usage or duration product), from the plan's usage source or from any when it names
+-- none, when its UTC date is in the subscription's [start, end), in the cycle whose
+-- arrears window [A, B) holds it (billing-rules.md, "Time"). One row per subscription
+-- and bill month, straight from the records (not from int_usage_daily: at a record or
+-- two per account and day, a day barely shrinks them and the second grouping doubled
+-- the cost), with the meter it was summed under; no product yet (a subscription's
+-- metered products share its sums).
 --
 -- Incremental (docs/decisions.md, "Incremental rating"): a run deletes the cycles of
 -- subscriptions whose meter changed or ended and every cycle from the one holding the
@@ -38,14 +39,20 @@ scope as (
     {%- endif %}
 ),
 
-days as (
-    select * from {{ ref('int_usage_daily') }}
+-- the records of the cycles to sum: from 31 days (the longest gap between two
+-- boundaries) before the first changed day, and every record of an account that has a
+-- subscription to sum whole; two scans, so that the first skips older row groups
+{%- set since = "coalesce(" ~ usage_changed_from() ~ " - 31, date '9999-12-31')" %}
+records as (
+    select account_id, source, {{ utc_date('ts') }} as usage_date, bytes_in, bytes_out, seconds
+    from {{ ref('int_usage_records') }}
     {%- if is_incremental() %}
-    -- the days of the cycles to sum: from 31 days (the longest gap between two
-    -- boundaries) before the first changed day, and every day of an account that has
-    -- a subscription to sum whole
-    where usage_date >= {{ usage_changed_from() }} - 31
-        or account_id in (select account_id from scope where from_mi = 0)
+    where ts >= {{ utc_midnight(since) }}
+    union all
+    select account_id, source, {{ utc_date('ts') }} as usage_date, bytes_in, bytes_out, seconds
+    from {{ ref('int_usage_records') }}
+    where ts < {{ utc_midnight(since) }}
+        and account_id in (select account_id from scope where from_mi = 0)
     {%- endif %}
 ),
 
@@ -60,18 +67,17 @@ matched as (
         scope.start_date,
         scope.end_date,
         scope.usage_source,
-        {{ boundary_after('scope.anchor_day', 'days.usage_date') }} as bill_mi,
-        days.usage_date >= scope.start_date
-            and (scope.end_date is null or days.usage_date < scope.end_date)
-            and (scope.usage_source is null or days.source = scope.usage_source)
-            and {{ boundary_after('scope.anchor_day', 'days.usage_date') }} >= scope.from_mi
+        {{ boundary_after('scope.anchor_day', 'records.usage_date') }} as bill_mi,
+        records.usage_date >= scope.start_date
+            and (scope.end_date is null or records.usage_date < scope.end_date)
+            and (scope.usage_source is null or records.source = scope.usage_source)
+            and {{ boundary_after('scope.anchor_day', 'records.usage_date') }} >= scope.from_mi
             as counts,
-        days.bytes_in,
-        days.bytes_out,
-        days.seconds,
-        days.records
-    from days
-    inner join scope on days.account_id = scope.account_id
+        records.bytes_in,
+        records.bytes_out,
+        records.seconds
+    from records
+    inner join scope on records.account_id = scope.account_id
     where scope.from_mi is not null
 ),
 
@@ -82,14 +88,15 @@ final as (
         sum(bytes_in) filter (counts) as bytes_in,
         sum(bytes_out) filter (counts) as bytes_out,
         sum(seconds) filter (counts) as seconds,
-        cast(sum(records) filter (counts) as bigint) as records,
-        account_id,
-        anchor_day,
-        start_date,
-        end_date,
-        usage_source
+        count(*) filter (counts) as records,
+        -- the meter, one per subscription: carried, not grouped on
+        any_value(account_id) as account_id,
+        any_value(anchor_day) as anchor_day,
+        any_value(start_date) as start_date,
+        any_value(end_date) as end_date,
+        any_value(usage_source) as usage_source
     from matched
-    group by all
+    group by subscription_id, bill_mi
     having count(*) filter (counts) > 0
 )
 

@@ -1,8 +1,9 @@
--- Usage per account, UTC day and source: what rating sums into cycles
--- (int_usage_by_cycle) and reporting publishes (fct_usage_daily). Incremental: a run
--- replaces the days from the first one whose usage may have changed (int_usage_changes)
--- and keeps those before it; the delete and the insert are one transaction. The one
--- pass over the usage records.
+-- Usage per account, UTC day and source, for reporting (fct_usage_daily). Rating does
+-- not read it: it aggregates the records per subscription and cycle
+-- (int_usage_by_cycle), since a day per account barely shrinks the records.
+-- Incremental: a run replaces the days from the first one whose usage may have changed
+-- (int_usage_changes) and keeps those before it, the delete and the insert in one
+-- transaction.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
