@@ -399,15 +399,11 @@ def replay_sql(nodes: list, scratch: Path) -> tuple[float, dict[str, float]]:
         name, sql = f'"warehouse"."main"."{node.name}"', node.compiled_code
         kind = node.config.materialized
         t = time.perf_counter()
-        if (
-            "int_rated_batches" in sql
-            and not con.sql(
-                "select 1 from duckdb_tables() where table_name = 'int_rated_batches'"
-            ).fetchall()
-        ):  # nothing counted yet: the aggregates are built whole
+        if node.name == "int_usage_changes":  # its pre-hook: nothing counted yet
             con.execute(
-                'create table "warehouse"."main"."int_rated_batches" (source varchar, '
-                "batch_id varchar, as_of date, fingerprint varchar, rated_at timestamptz)"
+                'create table "warehouse"."main"."usage_counted" (consumer varchar, source '
+                "varchar, batch_id varchar, as_of date, fingerprint varchar, counted_at "
+                "timestamptz)"
             )
         if kind == "view":
             con.execute(f"create view {name} as (\n{sql}\n)")

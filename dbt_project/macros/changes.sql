@@ -1,8 +1,19 @@
-{#- The first UTC date whose usage may differ from what the last rating run aggregated
-    (int_usage_changes): the incremental usage models recompute from that date on and
-    keep what lies before it. Null when nothing changed. -#}
+{#- The first UTC date whose usage may differ from what this incremental aggregate
+    last counted (int_usage_changes): it recomputes from that date on and keeps what
+    lies before it. Null when nothing changed. -#}
 {% macro usage_changed_from() -%}
-  (select min(changed_from) from {{ ref('int_usage_changes') }})
+  (select min(changed_from) from {{ ref('int_usage_changes') }}
+   where consumer = '{{ this.identifier }}')
+{%- endmacro %}
+
+{#- An incremental aggregate's post-hook, in the transaction that writes its rows: record
+    the batches, as_of and fingerprint it has now counted (what int_usage_changes
+    compares the next run with). -#}
+{% macro count_usage_changes() -%}
+  insert into {{ this.schema }}.usage_counted
+  select consumer, source, batch_id, as_of, fingerprint, now()
+  from {{ ref('int_usage_changes') }}
+  where consumer = '{{ this.identifier }}'
 {%- endmacro %}
 
 {#- Midnight UTC of a date, as a TIMESTAMPTZ a record's ts compares with (Parquet row
@@ -29,4 +40,13 @@
   )
   or rated.bill_mi >= {{ boundary_after('rated.anchor_day', usage_changed_from()) }}
   {%- endif %}
+{%- endmacro %}
+
+{#- int_usage_changes' pre-hook: the table the aggregates record what they counted in,
+    made before both (they run at once, and two creating it would conflict). -#}
+{% macro create_usage_counted() -%}
+  create table if not exists {{ this.schema }}.usage_counted (
+      consumer varchar, source varchar, batch_id varchar, as_of date, fingerprint varchar,
+      counted_at timestamptz
+  )
 {%- endmacro %}

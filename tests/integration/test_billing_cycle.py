@@ -75,12 +75,15 @@ def test_running_a_bill_date_twice_issues_nothing_new(settings):
     ).fetchall()
     assert lines == [("draft", 1), ("issued", 2)]  # 2026-03-01 issued after this snapshot
 
-    # `jet rate --rebuild` rates from an empty warehouse: one run on record, same lines
+    # `jet rate --rebuild` rates from an empty warehouse: each usage aggregate has one
+    # run on record, and the lines are the same
     result = CliRunner().invoke(main, ["rate", "--as-of", "2026-03-01", "--rebuild"])
     assert result.exit_code == 0, result.output
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        runs = con.execute("select count(*) from int_rated_batches where source = 'run'").fetchone()
-    assert runs == (1,)
+        runs = con.execute(
+            "select consumer, count(*) from usage_counted where source = 'run' group by all"
+        ).fetchall()
+    assert sorted(runs) == [("int_usage_by_cycle", 1), ("int_usage_daily", 1)]
     lines = duckdb.sql(
         f"select status, count(*) from read_parquet('{settings.marts}/fct_invoice_lines.parquet')"
         " group by all order by all"

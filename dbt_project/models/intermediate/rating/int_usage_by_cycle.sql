@@ -16,6 +16,7 @@
     materialized='incremental',
     incremental_strategy='append',
     pre_hook="{{ delete_changed_cycles() }}",
+    post_hook="{{ count_usage_changes() }}",
 ) }}
 -- depends_on: {{ ref('int_usage_changes') }}
 with meters as (

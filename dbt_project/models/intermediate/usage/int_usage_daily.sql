@@ -8,6 +8,7 @@
     materialized='incremental',
     incremental_strategy='append',
     pre_hook="{% if is_incremental() %}delete from {{ this }} where usage_date >= {{ usage_changed_from() }}{% endif %}",
+    post_hook="{{ count_usage_changes() }}",
 ) }}
 -- depends_on: {{ ref('int_usage_changes') }}
 with records as (
