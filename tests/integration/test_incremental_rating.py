@@ -193,12 +193,13 @@ class Homes:
 
 def rows(settings: Settings) -> dict[str, list[tuple]]:
     """Every mart and incremental table of a home, sorted, to compare as wholes."""
+    queries = {name: f"read_parquet('{settings.marts}/{name}.parquet')" for name in MARTS}
+    queries |= {name: name for name in TABLES}
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        found = {
-            name: con.execute(f"select * from read_parquet('{settings.marts}/{name}.parquet')")
-            for name in MARTS
-        } | {name: con.execute(f"select * from {name}") for name in TABLES}
-        return {name: sorted(result.fetchall(), key=repr) for name, result in found.items()}
+        return {
+            name: sorted(con.execute(f"select * from {source}").fetchall(), key=repr)
+            for name, source in queries.items()
+        }
 
 
 def test_each_change_reaches_what_it_changes(tmp_path):
