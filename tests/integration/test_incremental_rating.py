@@ -227,6 +227,7 @@ def test_each_change_reaches_what_it_changes(tmp_path):
         "upstream_csv",
         partner_table(
             [("w1", at(f"2026-03-{day:02d} 12:00"), day * GB) for day in range(1, 12)]
+            + [("w1", at("2026-02-20 12:00"), 20 * GB)]  # a cycle before, kept as it was
             + [("late", at("2026-03-03 12:00"), 3 * GB)]
         ),
     )
