@@ -34,7 +34,7 @@ a warm page cache and dbt has already imported and parsed the project):
   (tables in the warehouse file, the two marts as Parquet). Tests are not in it.
 - ``hourly_seconds``: the hourly rating run after one more hour of usage (as many
   records as an hour of the three months holds, landed as one batch): ``dbt run
-  --select +fct_invoice_drafts int_rated_batches fct_usage_daily``, incremental, the
+  --select +fct_invoice_drafts +fct_usage_daily``, incremental, the
   second of two such hours; ``hourly_model_seconds`` its slowest models. It checks that
   fct_usage_daily then holds every record.
 - ``dbt_build_seconds``: ``jet.warehouse.run_dbt(settings, "build --full-refresh")``, the
@@ -100,8 +100,7 @@ AS_OF = "2026-04-01"  # bills March's usage; bill dates 2025-11-01 .. 2026-04-01
 BILL_DATES = 6
 BATCHES = 10
 SELECT = "+fct_invoice_drafts"  # fct_invoice_lines and every model upstream
-# and the record of what the aggregates counted, and the daily usage mart
-HOURLY = f"{SELECT} int_rated_batches fct_usage_daily"
+HOURLY = f"{SELECT} +fct_usage_daily"  # and the daily usage, as the hourly rating job
 TRIVIAL = "stg_ops__realms"
 
 CATALOG = {
