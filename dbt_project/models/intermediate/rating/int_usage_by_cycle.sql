@@ -40,10 +40,16 @@ scope as (
     {%- endif %}
 ),
 
--- the records of the cycles to sum: from 31 days (the longest gap between two
--- boundaries) before the first changed day, and every record of an account that has a
--- subscription to sum whole; two scans, so that the first skips older row groups
-{%- set since = "coalesce(" ~ usage_changed_from() ~ " - 31, date '9999-12-31')" %}
+-- the records of the cycles to sum: from the earliest start of a subscription's first
+-- cycle to sum (in a realm billed on the 1st, the first of the changed day's month),
+-- and every record of an account that has a subscription to sum whole; two scans, so
+-- that the first skips older row groups
+{%- set since -%}
+  coalesce(
+      (select min({{ boundary('anchor_day', 'from_mi - 1') }}) from scope where from_mi > 0),
+      date '9999-12-31'
+  )
+{%- endset %}
 records as (
     select account_id, source, {{ utc_date('ts') }} as usage_date, bytes_in, bytes_out, seconds
     from {{ ref('int_usage_records') }}
