@@ -16,15 +16,13 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from jet import ledger
 from jet.accounts import get_account, profile
 from jet.addresses import assignments
 from jet.audit import entries
 from jet.money import format_money
 from jet.store.models import Account, AuditEntry, Invoice, InvoiceLine, IpAssignment, Realm
 from jet.store.models import Subscription as Sub
-
-# Until payments are recorded there is no ledger to sum (DESIGN.md, "The business loop").
-NO_LEDGER = "kept once payments are recorded; until then, the invoices below"
 
 
 def billing_account(s: Session, account: Account) -> Account:
@@ -157,13 +155,58 @@ def _balance(s: Session, account: Account, places: int) -> dict[str, Any]:
             "kind": "prepaid",
             "amount": None if amount is None else format_money(amount, places),
         }
-    totals = s.scalars(select(Invoice.total).where(Invoice.account_id == account.id)).all()
+    owes = ledger.balance(s, billing_account(s, account).id)
+    return {"kind": "postpaid", "amount": format_money(owes, places)}
+
+
+def balance_detail(s: Session, account_id: str) -> dict[str, Any]:
+    """What `jet account balance` shows: what the account's billing account owes (negative: its
+    credit), and each open invoice with what was paid of it and what is due."""
+    billed = billing_account(s, get_account(s, account_id))
+    realm = s.get(Realm, billed.realm_id)
+    places = realm.minor_units
+    credits, debits = ledger.open_entries(s, billed.id)
+    invoices = {i.id: i for i in s.scalars(select(Invoice).where(Invoice.account_id == billed.id))}
     return {
-        "kind": "postpaid",
-        "amount": None,
-        "note": NO_LEDGER,
-        "invoiced": format_money(sum(totals, Decimal(0)), places) if totals else None,
+        "account": account_id,
+        "billed_to": billed.id,
+        "currency": realm.currency,
+        "balance": format_money(ledger.balance(s, billed.id), places),
+        "credit": format_money(sum((c.left for c in credits), Decimal(0)), places),
+        "open": [
+            {
+                "entry": d.entry.id,
+                "kind": d.entry.kind,
+                "number": invoices[d.entry.invoice_id].number if d.entry.invoice_id else None,
+                "date": d.entry.entry_date.isoformat(),
+                "amount": format_money(d.entry.amount, places),
+                "paid": format_money(d.entry.amount - d.left, places),
+                "due": format_money(d.left, places),
+            }
+            for d in debits
+        ],
     }
+
+
+def payments(s: Session, account_id: str) -> list[dict[str, Any]]:
+    """The account's ledger entries other than invoices and credit notes, oldest first:
+    payments, top-ups, refunds, reversals, write-offs, prepaid usage."""
+    account = get_account(s, account_id)
+    places = s.get(Realm, account.realm_id).minor_units
+    return [
+        {
+            "id": e.id,
+            "kind": e.kind,
+            "date": e.entry_date.isoformat(),
+            "amount": format_money(-e.amount, places),
+            "method": e.method,
+            "reference": e.reference,
+            "of_payment": e.related_id,
+            "reason": e.reason,
+        }
+        for e in ledger.entries(s, account_id)
+        if e.invoice_id is None
+    ]
 
 
 def _invoices(s: Session, account_id: str, limit: int, places: int) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from jet.config import Settings
 from jet.errors import JetError
+from jet.ledger import accounts_in_credit, enter_invoice, settle
 from jet.money import round_money
 from jet.outbox import publish
 from jet.quality.gate import Gate
@@ -102,6 +103,7 @@ def issue_invoices(settings: Settings, first: date, last: date) -> IssueSummary:
         realms = {r.id: r for r in s.scalars(select(Realm).with_for_update())}
         gate = Gate(s, min([first, *(day for *_, day in pending)]), last)
         waiting = {acct: day for acct, realm, day in pending if gate.holding(realm, day)}
+        in_credit = accounts_in_credit(s, sorted({row[0] for row in drafts}))
         for account, bill, realm_id, currency, places, subtotal, tax, total, count in drafts:
             if account in waiting:
                 summary.behind.setdefault((bill, realm_id), waiting[account])
@@ -125,6 +127,7 @@ def issue_invoices(settings: Settings, first: date, last: date) -> IssueSummary:
             realm.last_invoice_number += 1
             invoice = Invoice(
                 number=invoice_number(realm, bill, realm.last_invoice_number),
+                kind="invoice",
                 realm_id=realm_id,
                 account_id=account,
                 bill_date=bill,
@@ -163,6 +166,7 @@ def issue_invoices(settings: Settings, first: date, last: date) -> IssueSummary:
                 ],
             )
             s.add(invoice)
+            enter_invoice(s, invoice)
             publish(
                 s,
                 "invoice.issued",
@@ -177,6 +181,9 @@ def issue_invoices(settings: Settings, first: date, last: date) -> IssueSummary:
             summary.issued += 1
             summary.counts[realm_id] += 1
             summary.totals[realm_id] += invoice.total
+        s.flush()
+        for account in in_credit:
+            settle(s, account)
     return summary
 
 
@@ -271,6 +278,9 @@ def credit_invoice(
             ],
         )
         s.add(note)
+        enter_invoice(s, note)
+        s.flush()
+        settle(s, original.account_id)
         publish(
             s,
             "credit_note.issued",

@@ -29,6 +29,10 @@ TOPICS = (
     "invoice.issued",
     "credit_note.issued",
     "usage.threshold_crossed",
+    "payment.recorded",
+    "payment.refunded",
+    "payment.reversed",
+    "invoice.written_off",
 )
 
 

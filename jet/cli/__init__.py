@@ -22,6 +22,7 @@ from jet.cli import (
     ip,
     nas,
     netflow,
+    payment,
     quality,
     radius,
     realm,
@@ -68,5 +69,6 @@ for command in (
     ip.ip,
     netflow.netflow,
     events.events,
+    payment.payment,
 ):
     main.add_command(command)

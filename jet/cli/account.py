@@ -10,7 +10,7 @@ import sys
 import click
 
 from jet.cli import account_show
-from jet.cli.common import DAY, EXIT_CODES, fail, load_settings
+from jet.cli.common import DAY, EXIT_CODES, READ_EXIT_CODES, echo_json, fail, load_settings
 from jet.cli.radius import RADIUS_RELOAD
 from jet.config import Settings
 
@@ -23,6 +23,23 @@ def account() -> None:
 
 account.add_command(account_show.show)
 account.add_command(account_show.list_)
+
+
+@account.command("balance", epilog=READ_EXIT_CODES)
+@click.argument("account_id", metavar="ACCOUNT")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def account_balance(account_id: str, as_json: bool) -> None:
+    """What ACCOUNT's billing account owes (negative: its credit) and its open invoices."""
+    from jet.account_views import balance_detail
+    from jet.cli.payment import echo_balance
+    from jet.store.db import session
+
+    with session(load_settings().db_url) as s:
+        shown = balance_detail(s, account_id)
+    if as_json:
+        echo_json(shown)
+    else:
+        echo_balance(shown)
 
 
 def _profile_options(command):

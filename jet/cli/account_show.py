@@ -143,5 +143,4 @@ def _text(value: Any) -> str:
 def _balance(balance: dict[str, Any]) -> str:
     if balance["kind"] == "prepaid":
         return f"prepaid, {balance['amount'] or 'none'} left"
-    invoiced = f" (invoiced so far: {balance['invoiced']})" if balance["invoiced"] else ""
-    return f"postpaid: {balance['note']}{invoiced}"
+    return f"postpaid, owes {balance['amount']} (negative: in credit)"

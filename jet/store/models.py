@@ -209,17 +209,48 @@ class InvoiceLine(Base):
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 
 
-class Payment(Base):
-    """Money received against an account."""
+class LedgerEntry(Base):
+    """One entry of a billing account's ledger, never updated or deleted: a correction is
+    a new entry. `amount` is signed: a debit (> 0: an invoice, a refund, a reversed
+    payment, prepaid usage) raises what the account owes, a credit (< 0: a payment, a
+    credit note, a write-off, a top-up) lowers it; the balance is their sum.
 
-    __tablename__ = "payments"
+    `entry_date` is the day it counts from (a bill date, the day money arrived);
+    `invoice_id` the invoice or credit note the entry is; `target_id` the debit a credit
+    was meant for (a payment for a named invoice, a credit note's invoice, a write-off);
+    `related_id` the payment a refund or reversal takes back. `key`, when set, makes it
+    one of a kind: a bank statement line or a gateway charge is never recorded twice."""
+
+    __tablename__ = "ledger_entries"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
-    amount: Mapped[Decimal] = mapped_column(Money)
+    realm_id: Mapped[str] = mapped_column(ForeignKey("realms.id"))
     currency: Mapped[str] = mapped_column(String(3))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    method: Mapped[str] = mapped_column(String(32))
-    reference: Mapped[str | None] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    entry_date: Mapped[date] = mapped_column(Date, index=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    related_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    method: Mapped[str | None] = mapped_column(String(16))
+    reference: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    invoice: Mapped[Invoice | None] = relationship()
+
+
+class Allocation(Base):
+    """How much of a credit entry pays a debit entry. Only ever added: a negative
+    allocation takes part of an earlier one back (a reversed payment reopens what it
+    paid). A debit is open by its amount less what is allocated to it."""
+
+    __tablename__ = "allocations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    credit_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    debit_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class NasClient(Base):

@@ -159,7 +159,7 @@ def test_show_gives_the_tree_plans_addresses_and_changes(acme) -> None:
     ]
     assert shown["addresses"] == {"framed_ip": "100.64.0.9", "assigned": ["192.0.2.8/29"]}
     assert shown["sessions"] == [] and shown["invoices"] == []
-    assert shown["balance"]["kind"] == "postpaid" and shown["balance"]["amount"] is None
+    assert shown["balance"]["kind"] == "postpaid" and shown["balance"]["amount"] == "0.00"
     assert [e["action"] for e in shown["audit"]] == [
         "account.created",
         "subscription.started",

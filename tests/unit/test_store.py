@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from jet.accounts import add_accounts
 from jet.cli import main
 from jet.store.db import engine, session, upgrade
-from jet.store.models import Base, Payment, Realm
+from jet.store.models import Base, LedgerEntry, Realm
 
 
 def test_migrations_match_the_models(settings):
@@ -40,17 +40,19 @@ def test_money_round_trips_exactly(settings):
         s.flush()
         add_accounts(s, "r", [{"id": "a1", "name": "A"}])
         s.add(
-            Payment(
+            LedgerEntry(
                 account_id="a1",
+                realm_id="r",
+                kind="payment",
                 amount=Decimal("0.1") + Decimal("0.2"),
                 currency="AUD",
-                received_at=datetime.now(UTC),
+                entry_date=datetime.now(UTC).date(),
+                recorded_at=datetime.now(UTC),
                 method="card",
-                reference="x",
             )
         )
     with session(settings.db_url) as s:
-        amount = s.query(Payment.amount).scalar()
+        amount = s.query(LedgerEntry.amount).scalar()
     assert amount == Decimal("0.3") and isinstance(amount, Decimal)
 
 
