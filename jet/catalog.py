@@ -234,8 +234,46 @@ class _Frozen(BaseModel):
 # --- models ----------------------------------------------------------------------------
 
 
+class Sepa(_Frozen):
+    """The realm as a SEPA direct-debit creditor (`jet collect sepa`)."""
+
+    creditor_name: str
+    creditor_iban: str
+    creditor_bic: str
+    creditor_id: str  # the SEPA creditor identifier, e.g. DE98ZZZ09999999999
+
+
+class Gateway(_Frozen):
+    """The realm's card gateway: `kind` picks the implementation; its secret is read from
+    the environment variable `secret_env`, never from a catalog file. A failed charge is
+    tried again `retry_days` days after the invoice was issued, then left to dunning."""
+
+    kind: Literal["sandbox"]
+    secret_env: str | None = None
+    retry_days: tuple[int, ...] = (1, 3, 7)
+
+
+class DunningStep(_Frozen):
+    """One rung of the dunning ladder: `after_days` past an invoice's due date, `action`
+    the account (remind: an e-mail; suspend; close: close and write off), with an
+    optional late `fee` billed as an external line item."""
+
+    after_days: int
+    action: Literal["remind", "suspend", "close"]
+    fee: Money | None = None
+
+
+class Prepaid(_Frozen):
+    """Prepaid accounts of the realm: `low_balance` is where a warning event fires."""
+
+    low_balance: Money
+
+
 class Realm(_Frozen):
-    """Who bills: currency, tax and cycle settings shared by every account of the realm."""
+    """Who bills: currency, tax and cycle settings shared by every account of the realm,
+    and how it collects (all optional, docs/payments.md): `payment_terms` days from the
+    bill date to the due date (14 when not given), `sepa`, `gateway`, `dunning`,
+    `prepaid`."""
 
     id: Ident
     name: str = ""
@@ -247,6 +285,17 @@ class Realm(_Frozen):
     # How invoice numbers print: {prefix}, {year} (of the bill date) and {number}, the
     # realm's gapless sequence, e.g. "{prefix}-{year}-{number:06d}" -> ACME-2026-000123.
     invoice_format: str = "{prefix}-{year}-{number:06d}"
+    # None when not given, so that a catalog stored before these existed reads the same.
+    payment_terms: int | None = None
+    sepa: Sepa | None = None
+    gateway: Gateway | None = None
+    dunning: tuple[DunningStep, ...] | None = None
+    prepaid: Prepaid | None = None
+
+    @property
+    def terms_days(self) -> int:
+        """Days from the bill date to the due date."""
+        return 14 if self.payment_terms is None else self.payment_terms
 
     @model_validator(mode="before")
     @classmethod
@@ -502,7 +551,7 @@ class Catalog(_Frozen):
 
     def to_dict(self) -> dict:
         """JSON-able form of the catalog file that parse_catalog reads back to an equal Catalog."""
-        realm = self.realm.model_dump(exclude_none=True)
+        realm = self.realm.model_dump(mode="json", exclude_none=True)
         realm["tax_rate"] = _text(self.realm.tax_rate)
         return {
             "realm": realm,
