@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
 import tempfile
@@ -75,6 +76,7 @@ def invoke_dbt(
     from dbt.cli.main import dbtRunner
 
     settings.export()
+    start_over_if_models_changed(settings)
     os.environ.setdefault("DBT_LOG_PATH", str(settings.root / "dbt" / "logs"))
     flags = ["--quiet"] if quiet else []
     try:
@@ -83,6 +85,36 @@ def invoke_dbt(
         )
     finally:
         _release_warehouse()
+
+
+def start_over_if_models_changed(settings: Settings) -> None:
+    """Delete a warehouse built by other SQL of the incremental models (an older Jet): dbt
+    adds rows to an incremental table as it stands and cannot migrate its columns, and
+    the warehouse is derived data, rebuilt from the lake and the store by the next run.
+    The stamp beside it is a digest of those models' SQL and the macros they run."""
+    sources = sorted(
+        path
+        for path in DBT_DIR.glob("models/**/*.sql")
+        if "materialized='incremental'" in path.read_text(encoding="utf-8")
+    )
+    digest = hashlib.sha256()
+    for path in [*sources, DBT_DIR / "macros" / "changes.sql"]:
+        digest.update(path.read_bytes())
+    stamp = settings.warehouse.with_name(settings.warehouse.name + ".models")
+    if stamp.exists() and stamp.read_text() == digest.hexdigest():
+        return
+    drop_warehouse(settings)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(digest.hexdigest())
+
+
+def drop_warehouse(settings: Settings) -> None:
+    """Delete the warehouse and its write-ahead log: the next run builds it from nothing."""
+    for path in (
+        settings.warehouse,
+        settings.warehouse.with_name(settings.warehouse.name + ".wal"),
+    ):
+        path.unlink(missing_ok=True)
 
 
 def _release_warehouse() -> None:

@@ -59,10 +59,11 @@ def rate(as_of, rebuild: bool) -> None:
     "Incremental rating"); --rebuild starts from an empty warehouse, which is derived
     data: for a lake restored from a backup."""
     from jet.drivers.jobs import run_job
+    from jet.warehouse import drop_warehouse
 
     settings = load_settings()
     day = as_of.date() if as_of else date.today()
     if rebuild:
-        settings.warehouse.unlink(missing_ok=True)
+        drop_warehouse(settings)
     run_job(settings, "rating", day, day)
     click.echo(f"marts rated up to {day}: {settings.marts}")
