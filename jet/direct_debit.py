@@ -42,6 +42,7 @@ class Batch:
     """One pain.008 message: its id, its XML, and the collections it asks for."""
 
     message_id: str
+    currency: str
     xml: bytes
     collections: list[Collection]
 
@@ -142,7 +143,7 @@ def collect(s: Session, actor: Actor, realm_id: str, day: date) -> Batch | None:
     total = sum((c.amount for c in made), Decimal(0))
     after = {"realm": realm_id, "date": day.isoformat(), "debits": len(made), "total": str(total)}
     record(s, actor, "direct_debit.requested", "pain.008", message.msg_id, after=after)
-    return Batch(message.msg_id, xml, made)
+    return Batch(message.msg_id, realm.currency, xml, made)
 
 
 def _sequences(s: Session, mandate_ids: set[int]) -> dict[int, str]:
