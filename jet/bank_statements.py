@@ -109,7 +109,11 @@ def read_camt053(data: bytes) -> list[Statement]:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as err:
-        raise StatementError(f"not a camt.053 statement: the XML is broken at {err}") from None
+        line, column = err.position
+        raise StatementError(
+            f"not a camt.053 statement: the XML is broken at line {line}, column {column}: "
+            f"{(err.msg or '').split(', line ')[0]}"
+        ) from None
     found = _CAMT053.fullmatch(etree.QName(root).namespace or "")
     if etree.QName(root).localname != "Document" or found is None or int(found[1]) < 2:
         raise StatementError(

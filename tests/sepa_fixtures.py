@@ -21,8 +21,15 @@ BEN_IBAN = "DE02500105170137075030"
 
 def eurowave(s) -> None:
     store_catalog(s, load_catalog_file(CATALOGS / "eurowave.yaml"), "eurowave.yaml")
-    add_accounts(s, "eurowave", [{"id": "anna", "name": "Anna Arndt"}, {"id": "ben", "name": "Ben Beck"},
-                                 {"id": "carl", "name": "Carl Cramer"}])  # fmt: skip
+    add_accounts(
+        s,
+        "eurowave",
+        [
+            {"id": "anna", "name": "Anna Arndt"},
+            {"id": "ben", "name": "Ben Beck"},
+            {"id": "carl", "name": "Carl Cramer"},
+        ],
+    )
     add_accounts(s, "eurowave", [{"id": "dora", "name": "Dora", "parent": "anna"}])
     add_mandate(s, ME, "anna", ANNA_IBAN, "EW-MANDATE-0001", date(2025, 12, 1))
     add_mandate(s, ME, "ben", BEN_IBAN, "EW-MANDATE-0002", date(2025, 12, 2), bic="BYLADEM1001")
