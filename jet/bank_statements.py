@@ -133,6 +133,7 @@ class _Camt:
 
     def __init__(self, namespace: str) -> None:
         self.ns = namespace
+        self._paths: dict[str, str] = {}
 
     def all(self, element, path: str) -> list:
         return element.findall(self._path(path))
@@ -159,7 +160,10 @@ class _Camt:
         return found.text.strip()
 
     def _path(self, path: str) -> str:
-        return "/".join(f"{{{self.ns}}}{part}" for part in path.split("/"))
+        found = self._paths.get(path)
+        if found is None:
+            found = self._paths[path] = "/".join(f"{{{self.ns}}}{p}" for p in path.split("/"))
+        return found
 
     def statement(self, stmt) -> Statement:
         ident = self.need_text(stmt, "Id")

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jet.audit import Actor, entry
 from jet.ledger import METHODS, ZERO, LedgerError, parse_amount
 from jet.outbox import event_row
+from jet.store.bulk import insert_rows
 from jet.store.models import (
     Account,
     Allocation,
@@ -85,7 +86,7 @@ def record_payments(s: Session, actor: Actor, received: list[Received]) -> list[
                 target_id=r.target_id,
             )  # fmt: skip
         )
-    ids = _insert_returning(s, rows)
+    ids = insert_rows(s, LedgerEntry.__table__, rows, returning="id")
     opened = _open(s, {r.account_id for r in received}, set(ids))
     allocations, audits, events = [], [], []
     for r, row, entry_id in zip(received, rows, ids, strict=True):
@@ -113,9 +114,8 @@ def record_payments(s: Session, actor: Actor, received: list[Received]) -> list[
         state.credits[entry_id] = -row["amount"]
         state.targets[entry_id] = r.target_id
         allocations += _settle(state, now)
-    for table, values in ((Allocation, allocations), (AuditEntry, audits), (Event, events)):
-        for start in range(0, len(values), CHUNK):
-            s.execute(insert(table), values[start : start + CHUNK])
+    for model, values in ((Allocation, allocations), (AuditEntry, audits), (Event, events)):
+        insert_rows(s, model.__table__, values)
     return ids
 
 
@@ -178,16 +178,6 @@ def _open(s: Session, account_ids: set[str], leave_out: set[int]) -> dict[str, _
         elif left > 0:
             state.debits[entry_id] = left
     return opened
-
-
-def _insert_returning(s: Session, rows: list[dict]) -> list[int]:
-    ids: list[int] = []
-    for start in range(0, len(rows), CHUNK):
-        ids += s.scalars(
-            insert(LedgerEntry).returning(LedgerEntry.id, sort_by_parameter_order=True),
-            rows[start : start + CHUNK],
-        ).all()
-    return ids
 
 
 def _chunks(values: list) -> Iterator[list]:

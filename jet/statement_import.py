@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jet.audit import Actor, record
@@ -29,6 +29,7 @@ from jet.errors import JetError
 from jet.ledger import ZERO, take_back
 from jet.payment_batches import CHUNK, Received, record_payments
 from jet.realms import catalog_on
+from jet.store.bulk import insert_rows
 from jet.store.models import (
     Account,
     Allocation,
@@ -112,8 +113,7 @@ def import_statements(s: Session, actor: Actor, statements: list[Statement]) -> 
             rows[line.key] |= _returned(s, actor, matcher, line)
     s.flush()
     values = list(rows.values())
-    for start in range(0, len(values), CHUNK):
-        s.execute(insert(StatementLine), values[start : start + CHUNK])
+    insert_rows(s, StatementLine.__table__, values)
     outcome.counts.update(r["status"] for r in values)
     after = {"realm": realm.id, **{k: v for k, v in outcome.counts.items() if v}}
     ident = ",".join(sorted({st.id for st in statements}))[:200]
