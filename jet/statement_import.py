@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from jet.audit import Actor, record
 from jet.bank_statements import Line, Statement
 from jet.errors import JetError
-from jet.ledger import ZERO, take_back
+from jet.ledger import ZERO, LedgerError, take_back
 from jet.payment_batches import CHUNK, Received, record_payments
 from jet.realms import catalog_on
 from jet.store.bulk import insert_rows
@@ -41,7 +41,8 @@ from jet.store.models import (
     StatementLine,
 )
 
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./-]*[A-Za-z0-9]")
+# What an invoice number can be (jet.catalog: letters, digits, "-", "_", ".").
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9]")
 
 
 class StatementRefused(JetError, ValueError):
@@ -150,16 +151,20 @@ def _returned(s: Session, actor: Actor, matcher: _Matcher, line: Line) -> dict:
     if collection is None or collection.status == "returned":
         why = "already returned" if collection else "no collection has this end-to-end id"
         return {"note": f"returned debit {line.return_reason}: {why}"}
-    collection.status, collection.return_reason = "returned", line.return_reason[:200]
     found = {"status": "returned", "account_id": collection.account_id}
     if collection.payment_id is None:
-        return found | {"note": "returned before its payment was booked"}
-    reversal = take_back(
-        s, actor, collection.payment_id, "reversal", line.return_reason,
-        amount=min(line.amount, collection.amount), day=line.booked_on, key=line.key,
-        method="sepa",
-    )  # fmt: skip
-    return found | {"entry_id": reversal.id}
+        found["note"] = "returned before its payment was booked"
+    else:
+        try:
+            found["entry_id"] = take_back(
+                s, actor, collection.payment_id, "reversal", line.return_reason,
+                amount=min(line.amount, collection.amount), day=line.booked_on, key=line.key,
+                method="sepa",
+            ).id  # fmt: skip
+        except LedgerError as err:  # refunded meanwhile; refused before anything was written
+            return {"note": f"returned debit {line.return_reason}: {err}"[:300]}
+    collection.status, collection.return_reason = "returned", line.return_reason[:200]
+    return found
 
 
 def _existing_keys(s: Session, keys: list[str]) -> set[str]:
