@@ -105,6 +105,12 @@ def booked(i: int) -> Booked:
     return Booked(ref, amount, reference=f"Invoice EUROWAVE-2026-{i:06d} thank you", day=BOOKED)
 
 
+def imported(url: str, path: Path):
+    """`jet import bank-statement` of the file, as the command does it."""
+    with session(url) as s:
+        return import_statements(s, Actor("bench", "import"), read_camt053(path.read_bytes()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lines", type=int, default=100_000)
@@ -127,13 +133,11 @@ def main() -> None:
 
         load = os.getloadavg()[0]
         began, cpu = time.perf_counter(), time.process_time()
-        with session(url) as s:
-            outcome = import_statements(s, Actor("bench", "import"), read_camt053(path.read_bytes()))
+        outcome = imported(url, path)
         seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
 
         began = time.perf_counter()
-        with session(url) as s:
-            again = import_statements(s, Actor("bench", "import"), read_camt053(path.read_bytes()))
+        again = imported(url, path)
         again_seconds = time.perf_counter() - began
         with session(url) as s:
             payments = s.scalar(select(func.count()).where(LedgerEntry.kind == "payment"))
