@@ -98,7 +98,9 @@ def import_statements(s: Session, actor: Actor, statements: list[Statement]) -> 
             rows[line.key]["note"] = f"in {line.currency}, not the realm's {realm.currency}"
         elif line.credit:
             found = matcher.credit(line)
-            if found is not None:
+            if isinstance(found, str):
+                rows[line.key]["note"] = found
+            else:
                 paid.append((line, *found))
     ids = record_payments(s, actor, [r for _, r, _ in paid])
     for (line, received, collection), entry_id in zip(paid, ids, strict=True):
@@ -216,8 +218,8 @@ class _Matcher:
             by_iban.setdefault(iban, set()).add(account_id)
         self.by_iban = {i: a.pop() for i, a in by_iban.items() if len(a) == 1}
 
-    def credit(self, line: Line) -> tuple[Received, Collection | None] | None:
-        """The payment a credit is, or None when nothing identifies it."""
+    def credit(self, line: Line) -> tuple[Received, Collection | None] | str:
+        """The payment a credit is, or why it is none."""
         collection = self.collections.get(line.end_to_end_id or "")
         if collection is not None and collection.status == "pending":
             found = (collection.account_id, collection.entry_id, None)
@@ -228,8 +230,10 @@ class _Matcher:
         if found is None and len(self.by_amount.get(line.amount, ())) == 1:
             entry_id, account = next(iter(self.by_amount[line.amount]))
             found = (account, entry_id, None)
-        if found is None or found[0] not in self.open_accounts:
-            return None
+        if found is None:
+            return "no collection, invoice number, mandate IBAN or unique open amount matches"
+        if found[0] not in self.open_accounts:
+            return f"matches {found[0]}, which is closed: record it by hand if it is theirs"
         return self._paying(line, *found), collection
 
     def _by_reference(self, line: Line) -> tuple[str, int, str] | None:

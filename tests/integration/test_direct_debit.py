@@ -17,13 +17,14 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from jet.account_views import balance_detail
+from jet.accounts import close_account
 from jet.cli import main
 from jet.direct_debit import SCHEMA_FILE
 from jet.store.db import session
 from jet.store.models import Collection, LedgerEntry, StatementLine
 from tests.camt053 import Booked, statement
 from tests.ledger_fixtures import issue
-from tests.sepa_fixtures import ANNA_IBAN, CREDITOR_IBAN, eurowave
+from tests.sepa_fixtures import ANNA_IBAN, CREDITOR_IBAN, ME, eurowave
 
 JAN, FEB = date(2026, 1, 1), date(2026, 2, 1)
 PAIN = "{urn:iso:std:iso:20022:tech:xsd:pain.008.001.08}"
@@ -241,3 +242,48 @@ def test_bad_statements_are_refused_and_store_nothing(db, tmp_path, breaking, me
     assert message in out
     assert "line " in out or "IBAN" in out or "camt.053" in out
     assert counts(db) == before
+
+
+def test_what_cannot_be_placed_waits_for_a_person(db, tmp_path) -> None:
+    """A credit for a closed account, and the return of a collection whose payment was
+    refunded meanwhile, are kept unmatched with a note; nothing else changes."""
+    jet("collect", "sepa", "eurowave", "--date", "2026-01-20", "--out", str(tmp_path / "p.xml"))
+    with session(db) as s:
+        ben_e2e = end_to_end(s, "ben")
+        close_account(s, ME, "carl", date(2026, 1, 15))
+    first = tmp_path / "s1.xml"
+    first.write_bytes(
+        statement(
+            CREDITOR_IBAN,
+            [
+                Booked("E1", "20.00", end_to_end_id=ben_e2e),
+                Booked("E2", "33.33", reference="EUROWAVE-000003"),  # carl's, closed
+            ],
+        )
+    )
+    assert json.loads(jet("import", "bank-statement", str(first), "--json")) == {
+        "realm": "eurowave", "paid": 1, "unmatched": 1
+    }  # fmt: skip
+    with session(db) as s:
+        payment = s.scalar(select(LedgerEntry.id).where(LedgerEntry.kind == "payment"))
+    jet("payment", "refund", str(payment), "--reason", "paid twice")
+    second = tmp_path / "s2.xml"
+    second.write_bytes(
+        statement(
+            CREDITOR_IBAN,
+            [Booked("R1", "20.00", credit=False, end_to_end_id=ben_e2e, return_code="MD06")],
+            ident="STMT-2026-01-25",
+        )
+    )
+    before = counts(db)
+    assert "1 unmatched" in jet("import", "bank-statement", str(second))
+    assert counts(db)[0] == before[0]  # no reversal
+    listed = json.loads(jet("payment", "unmatched", "--json"))
+    assert [u["amount"] for u in listed] == ["33.33", "-20.00"]
+    assert "matches carl, which is closed" in listed[0]["note"]
+    assert "MD06 refund requested by the debtor" in listed[1]["note"]
+    assert "refunded or reversed in full already" in listed[1]["note"]
+    with session(db) as s:
+        assert (
+            s.scalar(select(Collection.status).where(Collection.end_to_end_id == ben_e2e)) == "paid"
+        )
