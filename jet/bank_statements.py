@@ -213,12 +213,23 @@ class _Camt:
 
     def line(self, key: str, tx, booked: date, amount: Decimal, credit: bool, ccy: str) -> Line:
         # The other party: the debtor of a credit, the creditor of a debit (v02 names the
-        # party directly, v08 on wraps it in Pty).
+        # party directly, v08 on wraps it in Pty). Parts looked up only when present.
         other = "Dbtr" if credit else "Cdtr"
-        name = self.text(tx, f"RltdPties/{other}/Nm") or self.text(tx, f"RltdPties/{other}/Pty/Nm")
-        iban = self.text(tx, f"RltdPties/{other}Acct/Id/IBAN")
-        remittance = [u.text.strip() for u in self.all(tx, "RmtInf/Ustrd") if u.text]
-        remittance += [r.text.strip() for r in self.all(tx, "RmtInf/Strd/CdtrRefInf/Ref") if r.text]
+        name = iban = return_code = return_text = None
+        parties = self.one(tx, "RltdPties")
+        if parties is not None:
+            name = self.text(parties, f"{other}/Nm") or self.text(parties, f"{other}/Pty/Nm")
+            iban = self.text(parties, f"{other}Acct/Id/IBAN")
+        remittance = []
+        info = self.one(tx, "RmtInf")
+        if info is not None:
+            remittance = [u.text.strip() for u in self.all(info, "Ustrd") if u.text]
+            remittance += [r.text.strip() for r in self.all(info, "Strd/CdtrRefInf/Ref") if r.text]
+        returned = self.one(tx, "RtrInf")
+        if returned is not None:
+            return_code = self.text(returned, "Rsn/Cd")
+            notes = [a.text.strip() for a in self.all(returned, "AddtlInf") if a.text]
+            return_text = " ".join(notes) or None
         return Line(
             key=key,
             booked_on=booked,
@@ -229,9 +240,8 @@ class _Camt:
             end_to_end_id=_given(self.text(tx, "Refs/EndToEndId")),
             counterparty=name,
             counterparty_iban=iban and iban.replace(" ", "").upper(),
-            return_code=self.text(tx, "RtrInf/Rsn/Cd"),
-            return_text=" ".join(a.text.strip() for a in self.all(tx, "RtrInf/AddtlInf") if a.text)
-            or None,
+            return_code=return_code,
+            return_text=return_text,
         )
 
     def amount(self, node) -> tuple[Decimal, str]:
