@@ -55,7 +55,9 @@ def creditor(s: Session, realm_id: str, day: date) -> Sepa:
     """The realm's SEPA creditor settings in effect on `day`."""
     realm = s.get(Realm, realm_id)
     if realm is None:
-        raise CollectError(f"there is no realm {realm_id!r}: `jet realm list` shows them")
+        raise CollectError(
+            f"there is no realm {realm_id!r}: load its catalog (`jet catalog load FILE`)"
+        )
     catalog = catalog_on(s, realm_id, day)
     if catalog is None or catalog.realm.sepa is None:
         raise CollectError(

@@ -153,3 +153,15 @@ def test_the_realms_sepa_block_is_checked(change, message) -> None:
     with pytest.raises(CatalogError) as refused:
         parse_catalog(document, "eurowave.yaml")
     assert message in str(refused.value) and "sepa" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("realm", "message"),
+    [
+        ("acme", "realm acme does not collect by SEPA direct debit on 2026-01-20"),
+        ("nowhere", "there is no realm 'nowhere': load its catalog"),
+    ],
+)
+def test_collecting_needs_a_sepa_realm(db, realm, message) -> None:
+    done = CliRunner().invoke(main, ["collect", "sepa", realm, "--date", "2026-01-20"])
+    assert done.exit_code == 1 and message in done.output, done.output
