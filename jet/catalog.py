@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from jet import bank_ids
 from jet.errors import JetError
 
 UNIT_DIVISORS: dict[str, int] = {
@@ -242,6 +243,19 @@ class Sepa(_Frozen):
     creditor_bic: str
     creditor_id: str  # the SEPA creditor identifier, e.g. DE98ZZZ09999999999
 
+    @field_validator("creditor_name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip() or len(value) > 70:
+            raise ValueError(f"expected the creditor's name in 1 to 70 characters, got {value!r}")
+        return value.strip()
+
+    @field_validator("creditor_iban", "creditor_bic", "creditor_id")
+    @classmethod
+    def _bank_ids(cls, value: str, info: ValidationInfo) -> str:
+        check = {"creditor_iban": bank_ids.iban, "creditor_bic": bank_ids.bic}
+        return check.get(info.field_name, bank_ids.creditor_id)(value)
+
 
 class Gateway(_Frozen):
     """The realm's card gateway: `kind` picks the implementation; its secret is read from
@@ -344,6 +358,9 @@ class Realm(_Frozen):
             _refuse([(("cycle_day",), f"expected a day from 1 to 28, got {day}")])
         elif self.cycle == "anniversary" and day is not None:
             _refuse([(("cycle_day",), f"an anniversary cycle takes no cycle_day, got {day}")])
+        if self.sepa is not None and self.currency != "EUR":
+            _refuse([(("sepa",), f"SEPA direct debit collects euros; the realm's currency is "
+                                 f"{self.currency}: remove sepa or bill in EUR")])  # fmt: skip
         return self
 
 

@@ -33,6 +33,8 @@ TOPICS = (
     "payment.refunded",
     "payment.reversed",
     "invoice.written_off",
+    "mandate.added",
+    "mandate.revoked",
 )
 
 

@@ -13,7 +13,7 @@ from jet.catalog import load_catalog_file
 from jet.config import PROJECT_ROOT
 from jet.ledger import enter_invoice, settle
 from jet.realms import store_catalog
-from jet.store.models import Invoice, Realm
+from jet.store.models import Account, Invoice, Realm
 
 CATALOGS = PROJECT_ROOT / "examples" / "catalogs"
 
@@ -29,18 +29,18 @@ def acme(s) -> None:
 
 def issue(s, account: str, bill_date: date, total: str, credits: str | None = None) -> Invoice:
     """An issued invoice (or, with `credits`, a credit note of that invoice number) of
-    `total`, with its ledger entry, as `jet.invoicing` issues one."""
-    realm = s.get(Realm, "acme")
+    `total` in the account's realm, with its ledger entry, as `jet.invoicing` issues one."""
+    realm = s.get(Realm, s.get(Account, account).realm_id)
     realm.last_invoice_number += 1
     original = credits and s.scalar(select(Invoice).where(Invoice.number == credits))
     invoice = Invoice(
-        number=f"ACME-{realm.last_invoice_number:06d}",
+        number=f"{realm.invoice_prefix}-{realm.last_invoice_number:06d}",
         kind="credit_note" if credits else "invoice",
         credits_invoice_id=original.id if original else None,
-        realm_id="acme",
+        realm_id=realm.id,
         account_id=account,
         bill_date=bill_date,
-        currency="AUD",
+        currency=realm.currency,
         subtotal=Decimal(total),
         tax=Decimal(0),
         total=Decimal(total),

@@ -14,12 +14,14 @@ from jet.cli import (
     audit,
     billing,
     catalog,
+    collect,
     db,
     demo,
     events,
     imports,
     invoice,
     ip,
+    mandate,
     nas,
     netflow,
     payment,
@@ -70,5 +72,9 @@ for command in (
     netflow.netflow,
     events.events,
     payment.payment,
+    mandate.mandate,
+    collect.collect,
 ):
     main.add_command(command)
+imports.import_.add_command(collect.import_bank_statement)
+payment.payment.add_command(collect.payment_unmatched)

@@ -405,3 +405,68 @@ class QualityWaiver(Base):
     @property
     def active(self) -> bool:
         return self.withdrawn_at is None
+
+
+class Mandate(Base):
+    """A SEPA direct-debit mandate: billing account `account_id` lets the realm collect
+    from `iban` (normalised, checked) under `reference`, the mandate id the debtor
+    signed on `signed_on`. Revoking sets `revoked_on`; the row stays, because the
+    collections made under it name it."""
+
+    __tablename__ = "mandates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(35), unique=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    iban: Mapped[str] = mapped_column(String(34), index=True)
+    bic: Mapped[str | None] = mapped_column(String(11))
+    debtor_name: Mapped[str] = mapped_column(String(70))
+    signed_on: Mapped[date] = mapped_column(Date)
+    revoked_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Collection(Base):
+    """One direct debit sent to the bank in a pain.008 message (`message_id`) for what was
+    open of invoice entry `entry_id`: `pending` until a statement shows it `paid` (its
+    payment `payment_id`) or `returned` (with the bank's `return_reason`)."""
+
+    __tablename__ = "collections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    mandate_id: Mapped[int] = mapped_column(ForeignKey("mandates.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    collection_date: Mapped[date] = mapped_column(Date)
+    sequence: Mapped[str] = mapped_column(String(4))
+    message_id: Mapped[str] = mapped_column(String(35), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    return_reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StatementLine(Base):
+    """One booked line of an imported bank statement, kept whatever became of it: `key`
+    (statement id and the bank's entry reference) makes a line imported once. `status`
+    is `paid` (it became payment `entry_id`), `returned` (a returned debit, reversal
+    `entry_id`), `unmatched` (for a person to decide) or `ignored` (a debit that is no
+    return of ours)."""
+
+    __tablename__ = "statement_lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    statement_id: Mapped[str] = mapped_column(String(100), index=True)
+    realm_id: Mapped[str] = mapped_column(ForeignKey("realms.id"))
+    booked_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    reference: Mapped[str | None] = mapped_column(String(500))
+    counterparty: Mapped[str | None] = mapped_column(String(140))
+    counterparty_iban: Mapped[str | None] = mapped_column(String(34))
+    return_code: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    account_id: Mapped[str | None] = mapped_column(String(64))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    note: Mapped[str | None] = mapped_column(String(300))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
