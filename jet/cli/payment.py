@@ -71,7 +71,7 @@ def _receipt(settings, payment_id: int, out: Path | None = None) -> Path:
     with session(settings.db_url) as s:
         doc = receipt(s, payment_id)
     if out is None:
-        return write_receipt(doc, settings.pdf_dir)
+        return write_receipt(doc, settings)
     out.write_bytes(render_receipt(doc))
     return out
 

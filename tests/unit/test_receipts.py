@@ -17,6 +17,7 @@ from jet.ledger import record_payment, take_back
 from jet.store.db import session
 from jet.store.models import LedgerEntry
 from reports.issued_invoices import pdf_path, render_pdfs
+from reports.receipt_pdf import receipt_path, render_receipts
 from tests.invoice_documents import pdf_pages
 from tests.ledger_fixtures import acme, issue
 
@@ -132,3 +133,15 @@ def test_a_credit_note_prints_no_amount_due(settings, db, tmp_path) -> None:
     render_pdfs(settings, processes=1)
     text = words(pdf_pages(pdf_path(settings, "acme", note.number).read_bytes(), tmp_path)[0])
     assert "Amount due" not in text and "Due date" not in text
+
+
+def test_receipts_missing_are_written_once(settings, db, tmp_path) -> None:
+    with session(db) as s:
+        issue(s, "bob", JAN, "50.00")
+        first = record_payment(s, ME, "bob", "20.00", "bank", reference="STMT-1", day=JAN)
+        second = record_payment(s, ME, "bob", "45.00", "card", kind="top_up", day=FEB)
+    written = render_receipts(settings)
+    assert written == [receipt_path(settings, "acme", e.id) for e in (first, second)]
+    assert render_receipts(settings) == []  # nothing twice
+    text = words(pdf_pages(written[1].read_bytes(), tmp_path)[0])
+    assert "Top-up receipt" in text and "Credit for the next invoice 15.00" in text
