@@ -60,6 +60,10 @@ def payment_record(account: str, amount: str, method: str, reference, day, invoi
 def payment_receipt(payment_id: int, out: Path | None) -> None:
     """Write the receipt PDF of payment PAYMENT_ID, as it was recorded: what it paid then
     and the credit it left. Prints the file's path."""
+    if out is not None and not out.parent.is_dir():
+        raise click.BadParameter(
+            f"folder {out.parent} does not exist: create it or write elsewhere", param_hint="--out"
+        )
     click.echo(_receipt(load_settings(), payment_id, out))
 
 

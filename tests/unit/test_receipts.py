@@ -145,3 +145,11 @@ def test_receipts_missing_are_written_once(settings, db, tmp_path) -> None:
     assert render_receipts(settings) == []  # nothing twice
     text = words(pdf_pages(written[1].read_bytes(), tmp_path)[0])
     assert "Top-up receipt" in text and "Credit for the next invoice 15.00" in text
+
+
+def test_a_receipt_into_a_missing_folder_is_refused(db, tmp_path) -> None:
+    with session(db) as s:
+        paid = record_payment(s, ME, "bob", "20.00", "bank")
+    out = jet("payment", "receipt", str(paid.id), "--out", str(tmp_path / "no" / "r.pdf"), code=2)
+    assert "does not exist: create it" in out
+    assert not (tmp_path / "no").exists()
