@@ -175,7 +175,34 @@ def _rows(session: Session) -> dict[str, list[dict]]:
             select(*columns.values()).join(inv, line.invoice_id == inv.id)
         )
     ]
+    rows["ledger_entries"] = _ledger_entries(session, numbers)
+    rows["allocations"] = [
+        dict(zip(OPS_TABLES["allocations"].names, values, strict=True))
+        for values in session.execute(
+            select(
+                m.Allocation.id,
+                m.Allocation.credit_id,
+                m.Allocation.debit_id,
+                m.Allocation.amount,
+                m.Allocation.at,
+            )
+        )
+    ]
     return rows
+
+
+def _ledger_entries(session: Session, numbers: dict[int, str]) -> list[dict]:
+    """Every ledger entry, with the number of the invoice or credit note it is."""
+    e = m.LedgerEntry
+    query = select(
+        e.id, e.account_id, e.realm_id, e.currency, e.kind, e.amount, e.entry_date,
+        e.recorded_at, e.invoice_id, e.target_id, e.related_id, e.method, e.reference, e.reason,
+    )  # fmt: skip
+    names = OPS_TABLES["ledger_entries"].names
+    return [
+        dict(zip(names, (*row[:8], numbers.get(row[8]), *row[9:]), strict=True))
+        for row in session.execute(query)
+    ]
 
 
 def write_snapshot(session: Session, directory: Path) -> dict[str, int]:

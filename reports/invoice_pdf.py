@@ -13,8 +13,6 @@ becomes "o") instead of failing.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -25,6 +23,7 @@ from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from jet.money import format_money, minor_units
+from reports.write_once import write_once
 
 __all__ = ["InvoiceDocument", "InvoiceDocumentLine", "render_invoice", "write_invoice"]
 
@@ -61,6 +60,10 @@ class InvoiceDocument:
     total: Decimal
     title: str = "Tax invoice"  # "Credit note" for a credit note
     note: str = ""  # printed under the title: what a credit note corrects, and why
+    # An invoice's due date, and the account's credit that paid it at issue
+    # (jet.ledger_documents): with them it prints its due date and the amount due.
+    due_date: date | None = None
+    credit_applied: Decimal | None = None
 
 
 # Characters outside Latin-1 that have an obvious plain replacement.
@@ -167,6 +170,35 @@ class _InvoicePDF(FPDF):
         self.set_text_color(0)
 
 
+def start_document(
+    realm_name: str, title: str, number: str, subject: str, created: datetime, note: str = ""
+) -> FPDF:
+    """A new document's first page with its header (who issues it, what it is, the
+    `note` under that) and its metadata; `created` makes the bytes the same each time."""
+    pdf = _InvoicePDF(footer_text=_latin1(f"{realm_name} - {title.lower()} {number}"))
+    pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
+    pdf.set_auto_page_break(auto=True, margin=_MARGIN + 5)
+    # Metadata are PDF text strings (Unicode), so they keep the original text.
+    pdf.set_title(number)
+    pdf.set_author(realm_name)
+    pdf.set_subject(subject)
+    pdf.set_creator("Jet")
+    pdf.set_creation_date(_utc(created))
+    pdf.add_page()
+
+    pdf.set_font("helvetica", style="B", size=22)
+    _paragraph(pdf, 10, _latin1(realm_name))
+    pdf.set_font("helvetica", size=14)
+    pdf.set_text_color(80)
+    pdf.cell(0, 8, _latin1(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if note:
+        pdf.set_font("helvetica", size=10)
+        _paragraph(pdf, 5, _latin1(note))
+    pdf.set_text_color(0)
+    pdf.ln(4)
+    return pdf
+
+
 def render_invoice(doc: InvoiceDocument) -> bytes:
     """The invoice as PDF bytes; the same document always gives the same bytes."""
     places = minor_units(doc.currency)
@@ -175,28 +207,9 @@ def render_invoice(doc: InvoiceDocument) -> bytes:
     def money(value: Decimal) -> str:
         return format_money(value, places)
 
-    pdf = _InvoicePDF(footer_text=_latin1(f"{doc.realm_name} - {doc.title.lower()} {doc.number}"))
-    pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
-    pdf.set_auto_page_break(auto=True, margin=_MARGIN + 5)
-    # Metadata are PDF text strings (Unicode), so they keep the original text.
-    pdf.set_title(doc.number)
-    pdf.set_author(doc.realm_name)
-    pdf.set_subject(f"{doc.title} {doc.number}")
-    pdf.set_creator("Jet")
-    pdf.set_creation_date(_utc(doc.issued_at))
-    pdf.add_page()
-
-    # Header: who bills, what this is, and for whom.
-    pdf.set_font("helvetica", style="B", size=22)
-    _paragraph(pdf, 10, _latin1(doc.realm_name))
-    pdf.set_font("helvetica", size=14)
-    pdf.set_text_color(80)
-    pdf.cell(0, 8, _latin1(doc.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    if doc.note:
-        pdf.set_font("helvetica", size=10)
-        _paragraph(pdf, 5, _latin1(doc.note))
-    pdf.set_text_color(0)
-    pdf.ln(4)
+    pdf = start_document(
+        doc.realm_name, doc.title, doc.number, f"{doc.title} {doc.number}", doc.issued_at, doc.note
+    )
 
     details = [
         ("Invoice number", doc.number),
@@ -205,6 +218,8 @@ def render_invoice(doc: InvoiceDocument) -> bytes:
         ("Account", f"{doc.account_id} - {doc.account_name}"),
         ("Currency", doc.currency.upper()),
     ]
+    if doc.due_date is not None:
+        details.insert(2, ("Due date", doc.due_date.isoformat()))
     for label, value in details:
         pdf.set_font("helvetica", style="B", size=10)
         pdf.cell(35, 6, label)
@@ -233,14 +248,18 @@ def render_invoice(doc: InvoiceDocument) -> bytes:
     amount_width = _COL_WIDTHS[-1]
     x = pdf.l_margin + sum(_COL_WIDTHS) - label_width - amount_width
     row_height = 7.0
-    if pdf.will_page_break(3 * row_height + 4):
-        pdf.add_page()
-    pdf.ln(3)
     totals = [
         ("Subtotal", money(doc.subtotal), False),
         (f"Tax {_percent(doc.tax_rate)}", money(doc.tax), False),
         (f"Total {currency}", money(doc.total), True),
     ]
+    if doc.credit_applied is not None:
+        if doc.credit_applied:
+            totals.append(("Paid from credit", money(-doc.credit_applied), False))
+        totals.append((f"Amount due {currency}", money(doc.total - doc.credit_applied), True))
+    if pdf.will_page_break(len(totals) * row_height + 4):
+        pdf.add_page()
+    pdf.ln(3)
     for label, amount, bold in totals:
         pdf.set_x(x)
         pdf.set_font("helvetica", style="B" if bold else "", size=11 if bold else 10)
@@ -349,34 +368,9 @@ def _path_part(value: str, what: str) -> str:
 
 
 def write_invoice(doc: InvoiceDocument, directory: Path) -> Path:
-    """Write `<directory>/<realm_id>/<number>.pdf` once and return its path.
-
-    The file appears atomically (a temporary file in the same folder, then a
-    hard link to the final name, which fails rather than replaces). An existing
-    file is an issued invoice and is left exactly as it is.
-    """
+    """Write `<directory>/<realm_id>/<number>.pdf` once (`write_once`) and return its
+    path. An existing file is an issued invoice and is left exactly as it is."""
     folder = Path(directory) / _path_part(doc.realm_id, "realm id")
-    target = folder / f"{_path_part(doc.number, 'number')}.pdf"
-    if target.exists():
-        return target
-    folder.mkdir(parents=True, exist_ok=True)
-    data = render_invoice(doc)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        try:
-            os.link(tmp, target)  # atomic, and never replaces a file that appeared meanwhile
-        except FileExistsError:
-            pass
-        except OSError:
-            # A filesystem without hard links: rename, after one more look.
-            if not target.exists():
-                os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    return write_once(
+        folder / f"{_path_part(doc.number, 'number')}.pdf", lambda: render_invoice(doc)
+    )

@@ -16,6 +16,8 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 
@@ -23,8 +25,9 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, aliased
 
 from jet.config import Settings
+from jet.ledger_documents import allocated_when_recorded, due_date
 from jet.store.db import session
-from jet.store.models import Account, Invoice, InvoiceLine, Realm
+from jet.store.models import Account, Invoice, InvoiceLine, LedgerEntry, Realm
 from reports.invoice_pdf import InvoiceDocument, InvoiceDocumentLine, write_invoice
 
 _BATCH = 2_000  # invoices read from the store, and held, at a time
@@ -113,6 +116,11 @@ def _documents(s: Session, invoices: list[Row]) -> list[InvoiceDocument]:
     )
     for invoice_id, *fields in s.execute(query):
         lines[invoice_id].append(InvoiceDocumentLine(*fields))
+    paid = _paid_at_issue(s, [row.id for row in invoices if row.kind == "invoice"])
+    due_dates: dict[tuple[str, date], date] = {}
+    for row in invoices:
+        if row.kind == "invoice" and (row.realm_id, row.bill_date) not in due_dates:
+            due_dates[(row.realm_id, row.bill_date)] = due_date(s, row.realm_id, row.bill_date)
     return [
         InvoiceDocument(
             number=row.number,
@@ -128,10 +136,20 @@ def _documents(s: Session, invoices: list[Row]) -> list[InvoiceDocument]:
             tax=row.tax,
             tax_rate=row.tax_rate,
             total=row.total,
+            due_date=due_dates.get((row.realm_id, row.bill_date)),
+            credit_applied=paid.get(row.id),
             **_credit_note_heading(row),
         )
         for row in invoices
     ]
+
+
+def _paid_at_issue(s: Session, invoice_ids: list[int]) -> dict[int, Decimal]:
+    """What the account's credit paid of each invoice when it was issued, by invoice id;
+    none for an invoice without a ledger entry."""
+    entries = list(s.scalars(select(LedgerEntry).where(LedgerEntry.invoice_id.in_(invoice_ids))))
+    paid = allocated_when_recorded(s, entries)
+    return {e.invoice_id: sum(paid[e.id].values(), Decimal(0)) for e in entries}
 
 
 def _credit_note_heading(invoice: Row) -> dict[str, str]:

@@ -129,4 +129,31 @@ OPS_TABLES: dict[str, pa.Schema] = {
             ("taxable", pa.bool_()),
         ]
     ),
+    "ledger_entries": pa.schema(
+        [
+            ("entry_id", pa.int64()),
+            ("account_id", pa.string()),
+            ("realm_id", pa.string()),
+            ("currency", pa.string()),
+            ("kind", pa.string()),
+            ("amount", MONEY),  # signed: debits > 0, credits < 0 (jet.ledger)
+            ("entry_date", pa.date32()),
+            ("recorded_at", TS),
+            ("invoice_number", pa.string()),
+            ("target_entry_id", pa.int64()),
+            ("related_entry_id", pa.int64()),
+            ("method", pa.string()),
+            ("reference", pa.string()),
+            ("reason", pa.string()),
+        ]
+    ),
+    "allocations": pa.schema(
+        [
+            ("allocation_id", pa.int64()),
+            ("credit_entry_id", pa.int64()),
+            ("debit_entry_id", pa.int64()),
+            ("amount", MONEY),  # negative: part of an earlier allocation taken back
+            ("allocated_at", TS),
+        ]
+    ),
 }

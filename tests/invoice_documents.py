@@ -1,12 +1,18 @@
 """Issued invoices without a billing cycle: `documents(n)` of the demo's kind (most with
 one or two lines, every twentieth a cost-centre's with 24 lines over two pages) and
-`issue`, which stores documents as the issue step would have. Used by
-tests/unit/test_issued_invoices.py and bench/bench_pdfs.py."""
+`issue`, which stores documents as the issue step would have; `pdf_pages`, the text a
+PDF prints. Used by tests/unit/test_issued_invoices.py, the PDF tests and
+bench/bench_pdfs.py."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
+
+import pytest
 
 from jet.config import Settings
 from jet.store.db import session
@@ -115,3 +121,21 @@ def issue(settings: Settings, docs: list[InvoiceDocument]) -> None:
             )
             for doc in docs
         )
+
+
+def pdf_pages(data: bytes, tmp_path: Path) -> list[str]:
+    """The text of each page: Debian's pdftotext if on PATH, else pypdf if installed."""
+    if shutil.which("pdftotext"):
+        pdf = tmp_path / "extract.pdf"
+        pdf.write_bytes(data)
+        out = subprocess.run(
+            ["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-"],
+            check=True,
+            capture_output=True,
+        ).stdout.decode("utf-8")
+        pages = out.split("\f")
+        return pages[:-1] if pages and not pages[-1].strip() else pages
+    pypdf = pytest.importorskip("pypdf", reason="needs pdftotext (poppler-utils) or pypdf")
+    import io
+
+    return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages]

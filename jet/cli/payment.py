@@ -3,6 +3,8 @@ for each (`jet.ledger`), as the CLI's actor, with its audit entry and event."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from jet.cli.common import DAY, EXIT_CODES, READ_EXIT_CODES, echo_json, load_settings
@@ -44,6 +46,38 @@ def payment_record(account: str, amount: str, method: str, reference, day, invoi
         f"payment {entry.id}: {entry.currency} {-entry.amount} from {account} by {method}; "
         f"balance {shown['balance']} ({len(shown['open'])} open invoices)"
     )
+    click.echo(f"receipt {_receipt(settings, entry.id)}")
+
+
+@payment.command("receipt", epilog=READ_EXIT_CODES)
+@click.argument("payment_id", type=int)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write the PDF here (default: under the PDF folder, kept once written).",
+)
+def payment_receipt(payment_id: int, out: Path | None) -> None:
+    """Write the receipt PDF of payment PAYMENT_ID, as it was recorded: what it paid then
+    and the credit it left. Prints the file's path."""
+    if out is not None and not out.parent.is_dir():
+        raise click.BadParameter(
+            f"folder {out.parent} does not exist: create it or write elsewhere", param_hint="--out"
+        )
+    click.echo(_receipt(load_settings(), payment_id, out))
+
+
+def _receipt(settings, payment_id: int, out: Path | None = None) -> Path:
+    from jet.ledger_documents import receipt
+    from jet.store.db import session
+    from reports.receipt_pdf import render_receipt, write_receipt
+
+    with session(settings.db_url) as s:
+        doc = receipt(s, payment_id)
+    if out is None:
+        return write_receipt(doc, settings)
+    out.write_bytes(render_receipt(doc))
+    return out
 
 
 @payment.command("refund", epilog=EXIT_CODES)

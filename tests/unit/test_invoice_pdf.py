@@ -19,26 +19,9 @@ from reports.invoice_pdf import (
     render_invoice,
     write_invoice,
 )
+from tests.invoice_documents import pdf_pages
 
 D = Decimal
-
-
-def _pdf_pages(data: bytes, tmp_path: Path) -> list[str]:
-    """The text of each page: Debian's pdftotext if on PATH, else pypdf if installed."""
-    if shutil.which("pdftotext"):
-        pdf = tmp_path / "extract.pdf"
-        pdf.write_bytes(data)
-        out = subprocess.run(
-            ["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-"],
-            check=True,
-            capture_output=True,
-        ).stdout.decode("utf-8")
-        pages = out.split("\f")
-        return pages[:-1] if pages and not pages[-1].strip() else pages
-    pypdf = pytest.importorskip("pypdf", reason="needs pdftotext (poppler-utils) or pypdf")
-    import io
-
-    return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages]
 
 
 def _pdf_info(data: bytes, tmp_path: Path) -> dict[str, str]:
@@ -165,12 +148,12 @@ def _golden_documents(small: InvoiceDocument, large: InvoiceDocument) -> dict[st
 
 def test_text_is_what_the_fpdf2_table_printed(small, large, tmp_path):
     for name, doc in _golden_documents(small, large).items():
-        text = "\f".join(_pdf_pages(render_invoice(doc), tmp_path))
+        text = "\f".join(pdf_pages(render_invoice(doc), tmp_path))
         assert text == (GOLDEN_TEXT / f"{name}.txt").read_text(), name
 
 
 def test_small_invoice_prints_header_lines_and_totals(small, tmp_path):
-    pages = _pdf_pages(render_invoice(small), tmp_path)
+    pages = pdf_pages(render_invoice(small), tmp_path)
     assert len(pages) == 1
     text = pages[0]
     for expected in [
@@ -198,7 +181,7 @@ def test_small_invoice_prints_header_lines_and_totals(small, tmp_path):
 
 
 def test_large_invoice_breaks_pages_and_repeats_the_heading_row(large, tmp_path):
-    pages = _pdf_pages(render_invoice(large), tmp_path)
+    pages = pdf_pages(render_invoice(large), tmp_path)
     assert len(pages) > 1
     for number, page in enumerate(pages, start=1):
         assert "Description" in page and "Amount (AUD)" in page, f"no heading row on {number}"
@@ -244,7 +227,7 @@ def test_amounts_use_the_currency_minor_unit(currency, amount, printed, not_prin
         tax_rate=D(0),
         total=D(amount),
     )
-    text = _pdf_pages(render_invoice(doc), tmp_path)[0]
+    text = pdf_pages(render_invoice(doc), tmp_path)[0]
     assert f"Amount ({currency})" in text and f"Total {currency}" in text
     assert _amounts(text).count(printed) == 3  # the line, the subtotal and the total
     assert not_printed not in _amounts(text)
@@ -253,7 +236,7 @@ def test_amounts_use_the_currency_minor_unit(currency, amount, printed, not_prin
 
 def test_tax_rate_prints_as_percentage_without_trailing_zeros(small, tmp_path):
     doc = dataclasses.replace(small, tax_rate=D("0.085"))
-    assert "Tax 8.5%" in _pdf_pages(render_invoice(doc), tmp_path)[0]
+    assert "Tax 8.5%" in pdf_pages(render_invoice(doc), tmp_path)[0]
 
 
 def test_write_invoice_writes_once_and_never_replaces(small, tmp_path):
