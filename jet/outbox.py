@@ -33,6 +33,10 @@ TOPICS = (
     "payment.refunded",
     "payment.reversed",
     "invoice.written_off",
+    "card.added",
+    "card.removed",
+    "card.charge_due",
+    "card.declined",
 )
 
 

@@ -13,6 +13,7 @@ from jet.cli import (
     account,
     audit,
     billing,
+    card,
     catalog,
     db,
     demo,
@@ -70,5 +71,6 @@ for command in (
     netflow.netflow,
     events.events,
     payment.payment,
+    card.card,
 ):
     main.add_command(command)
