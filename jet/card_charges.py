@@ -55,13 +55,13 @@ def charge_invoice(s: Session, entry_id: int, attempt: int, day: date) -> str:
         return f"attempt {attempt} was made already ({made.outcome})"
     debit = s.get(LedgerEntry, entry_id)
     account = s.get(Account, debit.account_id)
+    stored = cards(s, account.id)  # first: most accounts have none
+    if account.status == "closed" or not stored:
+        return f"{account.id} has no card to charge ({account.status})"
     number = debit.invoice.number
     left = next((d.left for d in open_entries(s, account.id)[1] if d.entry.id == entry_id), ZERO)
     if left <= 0:
         return f"{number} is paid: nothing to charge"
-    stored = cards(s, account.id)
-    if account.status == "closed" or not stored:
-        return f"{account.id} has no card to charge ({account.status})"
     try:
         gateway, settings = realm_gateway(s, account.realm_id, day)
     except CardError as err:
@@ -77,8 +77,7 @@ def charge_invoice(s: Session, entry_id: int, attempt: int, day: date) -> str:
         return f"charged {debit.currency} {left} of {number} to {card.brand} {card.last4}"
     retry = None
     if attempt < len(settings.retry_days):
-        issued = debit.invoice.issued_at.replace(tzinfo=UTC)
-        retry = issued + timedelta(days=settings.retry_days[attempt])
+        retry = _utc(debit.invoice.issued_at) + timedelta(days=settings.retry_days[attempt])
         payload = {"entry": entry_id, "invoice": number, "attempt": attempt + 1}
         s.add(Event(**event_row("card.charge_due", account.id, payload, due_at=retry,
                                 key=f"card:retry:{entry_id}:{attempt + 1}")))  # fmt: skip
@@ -198,7 +197,7 @@ def _declined(
 def deliver(settings: Settings, event: Event, progress: dict[str, Any]) -> Result:
     """Charge the invoice an event names, on the day the event took effect (so a
     repeated delivery records the same day)."""
-    day = (event.due_at or event.created_at).date()
+    day = _utc(event.due_at or event.created_at).date()
     with session(settings.db_url) as s:
         if event.topic == "invoice.issued":
             entry_id, attempt = (
@@ -218,5 +217,12 @@ def deliver(settings: Settings, event: Event, progress: dict[str, Any]) -> Resul
 
 
 def subscriber() -> Subscriber:
-    """Charging issued invoices to stored cards; joins `jet.drivers.subscribers`."""
-    return Subscriber("card-gateway", TOPICS, deliver)
+    """Charging issued invoices to stored cards; joins `jet.drivers.subscribers`. A batch
+    of 20: a billing run's events are claimed and recorded 20 at a time, and a crash
+    repeats at most 20 deliveries, each of which finds its attempt made."""
+    return Subscriber("card-gateway", TOPICS, deliver, batch=20)
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive UTC, PostgreSQL an aware time in the session's zone."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

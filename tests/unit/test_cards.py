@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from jet.accounts import update_account
+from jet.accounts import add_accounts, update_account
 from jet.audit import Actor
 from jet.card_charges import charge_invoice, charges, refund, top_up
 from jet.cards import add_card, cards, remove_card
@@ -20,6 +20,7 @@ from jet.catalog import CatalogError, load_catalog_file
 from jet.cli import main
 from jet.gateways import CardError, GatewayError, luhn_ok
 from jet.ledger import balance, record_payment
+from jet.realms import store_catalog
 from jet.store.db import session
 from jet.store.models import AuditEntry, CardCharge, Event, LedgerEntry, PaymentCard
 from tests.ledger_fixtures import CATALOGS, acme, issue
@@ -299,3 +300,13 @@ def test_a_catalog_gateway_is_checked(tmp_path, gateway, said) -> None:
     (tmp_path / "bad.yaml").write_text(bad)
     with pytest.raises(CatalogError, match=said):
         load_catalog_file(tmp_path / "bad.yaml")
+
+
+def test_a_realm_without_a_gateway_takes_no_cards(settings, tmp_path) -> None:
+    text = (CATALOGS / "acme.yaml").read_text().replace("id: acme", "id: plain")
+    (tmp_path / "plain.yaml").write_text(re.sub(r"\n  gateway: \{.*\}", "", text))
+    with session(settings.db_url) as s:
+        store_catalog(s, load_catalog_file(tmp_path / "plain.yaml"), "plain.yaml")
+        add_accounts(s, "plain", [{"id": "pat", "name": "Pat"}])
+    with session(settings.db_url) as s, pytest.raises(CardError, match="realm plain takes no"):
+        add_card(s, ME, "pat", OK, "08/29", today=TODAY)
