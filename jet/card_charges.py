@@ -26,7 +26,7 @@ from jet.audit import Actor, record
 from jet.cards import billing_account, cards, realm_gateway
 from jet.config import Settings
 from jet.deliveries import Delivered, Failed, Result, Subscriber
-from jet.gateways import CardError, GatewayError
+from jet.gateways import CardError, GatewayError, Outcome
 from jet.ledger import ZERO, open_entries, parse_amount, record_payment, take_back
 from jet.outbox import event_row, publish
 from jet.store.db import session
@@ -68,12 +68,12 @@ def charge_invoice(s: Session, entry_id: int, attempt: int, day: date) -> str:
         return f"not charged: {err}"
     card = stored[0]
     outcome = gateway.charge(card.token, left, debit.currency, key, day)
-    charge = _attempt(s, card, "charge", key, left, debit.currency, outcome.reference)
+    charge = _attempt(s, card, "charge", key, left, debit.currency, outcome)
     charge.invoice_entry_id, charge.attempt = entry_id, attempt
     if outcome.charged:
         paid = record_payment(s, GATEWAY, account.id, left, "card", reference=outcome.reference,
                               day=day, invoice=number, key=key)  # fmt: skip
-        charge.outcome, charge.entry_id = "charged", paid.id
+        charge.entry_id = paid.id
         return f"charged {debit.currency} {left} of {number} to {card.brand} {card.last4}"
     retry = None
     if attempt < len(settings.retry_days):
@@ -81,7 +81,7 @@ def charge_invoice(s: Session, entry_id: int, attempt: int, day: date) -> str:
         payload = {"entry": entry_id, "invoice": number, "attempt": attempt + 1}
         s.add(Event(**event_row("card.charge_due", account.id, payload, due_at=retry,
                                 key=f"card:retry:{entry_id}:{attempt + 1}")))  # fmt: skip
-    _declined(s, GATEWAY, charge, outcome.reason, {"invoice": number, "retry": retry})
+    _declined(s, GATEWAY, charge, {"invoice": number, "retry": retry})
     then = f"tried again {retry:%Y-%m-%d %H:%M} UTC" if retry else "left to dunning"
     return f"{number}: {card.brand} {card.last4} declined ({outcome.reason}); {then}"
 
@@ -118,13 +118,13 @@ def top_up(
     gateway, _ = realm_gateway(s, account.realm_id, day)
     card = stored[0]
     outcome = gateway.charge(card.token, amount, realm.currency, key, day)
-    charge = _attempt(s, card, "top_up", key, amount, realm.currency, outcome.reference)
+    charge = _attempt(s, card, "top_up", key, amount, realm.currency, outcome)
     if outcome.charged:
         paid = record_payment(s, actor, account_id, amount, "card", reference=outcome.reference,
                               day=day, key=key, kind="top_up")  # fmt: skip
-        charge.outcome, charge.entry_id = "charged", paid.id
+        charge.entry_id = paid.id
     else:
-        _declined(s, actor, charge, outcome.reason, {})
+        _declined(s, actor, charge, {})
     return charge
 
 
@@ -153,7 +153,7 @@ def refund(
     reference = gateway.refund(charge.reference, entry.amount, entry.currency, key)
     card = s.get(PaymentCard, charge.card_id)
     done = _attempt(s, card, "refund", key, entry.amount, entry.currency, reference)
-    done.outcome, done.entry_id = "refunded", entry.id
+    done.entry_id = entry.id
     return entry
 
 
@@ -169,24 +169,33 @@ def charges(s: Session, account_id: str) -> list[CardCharge]:
 
 
 def _attempt(
-    s: Session, card: PaymentCard, kind: str, key: str, amount: Decimal, currency: str, ref: str
+    s: Session,
+    card: PaymentCard,
+    kind: str,
+    key: str,
+    amount: Decimal,
+    currency: str,
+    answer: Outcome | str,
 ) -> CardCharge:
+    """The row of a call to the gateway: its charge `Outcome`, or a refund's reference."""
+    if isinstance(answer, str):
+        outcome, reason, reference = "refunded", None, answer
+    else:
+        outcome = "charged" if answer.charged else "declined"
+        reason, reference = answer.reason, answer.reference
     charge = CardCharge(
         account_id=card.account_id, card_id=card.id, kind=kind, key=key, at=datetime.now(UTC),
-        amount=amount, currency=currency, outcome="declined", reference=ref,
+        amount=amount, currency=currency, outcome=outcome, reason=reason, reference=reference,
     )  # fmt: skip
     s.add(charge)
     return charge
 
 
-def _declined(
-    s: Session, actor: Actor, charge: CardCharge, reason: str | None, more: dict[str, Any]
-) -> None:
-    """A declined attempt's reason, audit row and `card.declined` event (a customer
-    e-mail may follow it)."""
-    charge.reason = reason
+def _declined(s: Session, actor: Actor, charge: CardCharge, more: dict[str, Any]) -> None:
+    """A declined attempt's audit row and `card.declined` event (a customer e-mail may
+    follow it)."""
     s.flush()
-    after = {"kind": charge.kind, "amount": str(charge.amount), "reason": reason, **more}
+    after = {"kind": charge.kind, "amount": str(charge.amount), "reason": charge.reason, **more}
     after = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in after.items()}
     record(s, actor, "card.declined", "card_charge", str(charge.id), account_id=charge.account_id,
            after=after)  # fmt: skip

@@ -110,10 +110,13 @@ def test_the_newest_card_is_charged_and_a_removed_one_is_not(db) -> None:
         first = add_card(s, ME, "bob", DECLINED, "08/29", today=TODAY)
         second = add_card(s, ME, "bob", OK, "09/29", today=TODAY)
         assert [c.id for c in cards(s, "bob")] == [second.id, first.id]
-        remove_card(s, ME, "bob", second.id)
+    assert jet("card", "remove", "bob", str(second.id)).exit_code == 0
+    with session(db) as s:
         assert [c.id for c in cards(s, "bob")] == [first.id]
+        assert s.get(PaymentCard, second.id).removed_at is not None  # kept for its charges
         with pytest.raises(CardError, match="has no stored card"):
             remove_card(s, ME, "bob", second.id)
+    assert "has no stored card" in jet("card", "remove", "carol", str(first.id)).output
 
 
 def invoice_entry(s, account: str, total: str) -> int:
