@@ -266,6 +266,25 @@ class Gateway(_Frozen):
     secret_env: str | None = None
     retry_days: tuple[int, ...] = (1, 3, 7)
 
+    @field_validator("secret_env")
+    @classmethod
+    def _secret_env(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError(
+                f"expected the name of an environment variable such as ACME_GATEWAY_KEY "
+                f"(the secret itself never goes in a catalog), got {value!r}"
+            )
+        return value
+
+    @field_validator("retry_days")
+    @classmethod
+    def _retry_days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(d < 1 for d in value) or list(value) != sorted(set(value)):
+            raise ValueError(
+                f"expected increasing whole days from 1, such as [1, 3, 7], got {value}"
+            )
+        return value
+
 
 class DunningStep(_Frozen):
     """One rung of the dunning ladder: `after_days` past an invoice's due date, `action`

@@ -35,6 +35,10 @@ TOPICS = (
     "invoice.written_off",
     "mandate.added",
     "mandate.revoked",
+    "card.added",
+    "card.removed",
+    "card.charge_due",
+    "card.declined",
 )
 
 

@@ -13,6 +13,7 @@ from jet.cli import (
     account,
     audit,
     billing,
+    card,
     catalog,
     collect,
     db,
@@ -74,6 +75,7 @@ for command in (
     payment.payment,
     mandate.mandate,
     collect.collect,
+    card.card,
 ):
     main.add_command(command)
 imports.import_.add_command(collect.import_bank_statement)

@@ -86,17 +86,15 @@ def _receipt(settings, payment_id: int, out: Path | None = None) -> Path:
 @click.option("--reason", required=True, help="Why: kept in the ledger.")
 @click.option("--date", "day", type=DAY, default=None, help="The day it was paid back.")
 def payment_refund(payment_id: int, amount, reason: str, day) -> None:
-    """Pay back all or --amount of payment PAYMENT_ID; what it paid is reopened as far as
-    its unused part does not cover the refund."""
+    """Pay back all or --amount of payment PAYMENT_ID (a card payment through its
+    gateway); what it paid is reopened as far as its unused part does not cover it."""
     from jet.audit import Actor
-    from jet.ledger import take_back
+    from jet.card_charges import refund
     from jet.store.db import session
 
     settings = load_settings()
     with session(settings.db_url) as s:
-        entry = take_back(
-            s, Actor.here(), payment_id, "refund", reason, amount=amount, day=day and day.date()
-        )
+        entry = refund(s, Actor.here(), payment_id, reason, amount=amount, day=day and day.date())
     click.echo(f"refund {entry.id}: {entry.currency} {entry.amount} of payment {payment_id}")
 
 

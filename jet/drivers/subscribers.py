@@ -1,13 +1,14 @@
 """Every subscriber of the outbox's events, in one place: what `jet events dispatch`,
 `jet radius serve` and the commands that change accounts deliver to. The provisioning
-hooks join this list."""
+hooks and the card gateway's charges join this list."""
 
 from __future__ import annotations
 
 from ingest.radius import dispatcher as radius
+from jet import card_charges
 from jet.deliveries import Subscriber
 from reports import event_feed
 
 
 def subscribers() -> list[Subscriber]:
-    return [radius.subscriber(), event_feed.subscriber()]
+    return [radius.subscriber(), event_feed.subscriber(), card_charges.subscriber()]

@@ -470,3 +470,46 @@ class StatementLine(Base):
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     note: Mapped[str | None] = mapped_column(String(300))
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PaymentCard(Base):
+    """A card stored at the realm's gateway for a billing account: its `token` there,
+    and what a person needs to recognise it (`brand`, `last4`, expiry); never the number
+    or the CVC. A removed card keeps its row (`removed_at`) for its charges' history; the
+    newest card not removed is the one charged."""
+
+    __tablename__ = "payment_cards"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    gateway: Mapped[str] = mapped_column(String(32))
+    token: Mapped[str] = mapped_column(String(200), unique=True)
+    brand: Mapped[str] = mapped_column(String(16))
+    last4: Mapped[str] = mapped_column(String(4))
+    exp_month: Mapped[int] = mapped_column(Integer)
+    exp_year: Mapped[int] = mapped_column(Integer)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CardCharge(Base):
+    """One call to a card gateway that moved or tried to move money, kept as the gateway
+    answered: a `charge` of an invoice (`invoice_entry_id`, `attempt` 0 on issue, then
+    each retry) or a top-up, or a `refund`. `key` is the idempotency key sent with it, so
+    an attempt is never made twice; `outcome` is charged, declined or refunded, `reason`
+    the decline code, `entry_id` the ledger entry of the payment or refund it recorded."""
+
+    __tablename__ = "card_charges"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("payment_cards.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    invoice_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    attempt: Mapped[int | None] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    reference: Mapped[str] = mapped_column(String(200))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
