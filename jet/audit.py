@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from jet.store.models import AuditEntry
 
-CHANNELS = ("cli", "import", "console", "portal", "dunning", "demo", "simulate")
+CHANNELS = ("cli", "import", "console", "portal", "dunning", "demo", "simulate", "rating")
 
 
 @dataclass(frozen=True, slots=True)

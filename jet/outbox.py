@@ -33,6 +33,8 @@ TOPICS = (
     "payment.refunded",
     "payment.reversed",
     "invoice.written_off",
+    "prepaid.low_balance",
+    "prepaid.exhausted",
 )
 
 

@@ -25,8 +25,7 @@ taxed as (
         summed.*,
         realms.currency,
         realms.tax_rate,
-        cast({{ round_div('cast(taxable_minor as hugeint) * ' ~ micros('realms.tax_rate'), '1000000') }}
-            as bigint) as tax_minor
+        {{ tax_minor('taxable_minor', 'realms.tax_rate') }} as tax_minor
     from summed
     inner join realms using (realm_id)
 ),
