@@ -99,7 +99,7 @@ def test_usage_runs_the_balance_down_once_and_radius_grants_what_is_left(
         add_nas_client(s, "127.0.0.1", SECRET, "skyfi")
 
     # the open cycle's hour online: 60 x 0.05 = 3.00, GST 0.45
-    rate(settings, until, "run")
+    rate(settings, until, "build")  # with its data tests and the unit tests
     assert deduct_usage(settings) == 1
     assert deductions(settings) == [("cycle 2026-02-01", Decimal("3.45"))]
     assert left(settings) == Decimal("1.55")
