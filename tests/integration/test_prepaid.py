@@ -9,11 +9,13 @@ from decimal import ROUND_FLOOR, Decimal
 
 import pyarrow as pa
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from ingest.landing import land
 from jet.accounts import set_radius_password, update_account
 from jet.audit import Actor
+from jet.cli import main
 from jet.drivers.simulate import load_scenario
 from jet.invoicing import issue_invoices
 from jet.ledger import balance
@@ -125,15 +127,19 @@ def test_usage_runs_the_balance_down_once_and_radius_grants_what_is_left(
     finally:
         server.stop()
 
-    # half an hour more: 90 minutes rated, 4.50 + 0.68 GST (0.675 rounded away from zero)
-    more_usage(settings, 1800, "more")
-    rate(settings, until, "run")
-    assert deduct_usage(settings) == 1
-    assert [a for _, a in deductions(settings)] == [Decimal("3.45"), Decimal("1.73")]
-    assert left(settings) == Decimal("-0.18")
+    # the session uses all it was granted: 5217 s in the cycle, 86.95 minutes at 0.05 is
+    # 4.3475, 4.35 + 0.65 GST (0.6525) = 5.00, so the deduction is the 1.55 left. One
+    # login between two runs cannot overdraw the credit (docs/prepaid.md, the bound)
+    # `jet rate`: the Dagster rating job, whose prepaid_deductions asset deducts
+    more_usage(settings, expected, "more")
+    result = CliRunner().invoke(main, ["rate", "--as-of", until])
+    assert result.exit_code == 0, result.output
+    assert deduct_usage(settings) == 0  # the job did it
+    assert [a for _, a in deductions(settings)] == [Decimal("3.45"), Decimal("1.55")]
+    assert left(settings) == 0
     assert len(events(settings, LOW_BALANCE)) == 1  # once per crossing: already below
     [exhausted] = events(settings, EXHAUSTED)
-    assert exhausted["left"] == "-0.18"
+    assert exhausted["left"] == "0.00"
     with session(settings.db_url) as s:
         event = s.scalar(select(Event).where(Event.topic == EXHAUSTED))
         assert asked(s, event, date(2026, 1, 20)) == []  # a Disconnect of its sessions
@@ -156,13 +162,13 @@ def test_usage_runs_the_balance_down_once_and_radius_grants_what_is_left(
         pat = s.scalar(select(Invoice).where(Invoice.account_id == "pat"))
         ben = s.scalar(select(Invoice).where(Invoice.account_id == "ben"))
         assert (pat.subtotal, pat.tax, pat.total) == (
-            Decimal("4.50"),
-            Decimal("0.68"),
-            Decimal("5.18"),
+            Decimal("4.35"),
+            Decimal("0.65"),
+            Decimal("5.00"),
         )
         assert ben.total == Decimal("3.45")  # postpaid: nothing deducted, all invoiced
         assert balance(s, "ben") == Decimal("3.45")
-        assert balance(s, "pat") == Decimal("0.18")  # the same as before the invoice
+        assert balance(s, "pat") == 0  # the same as before the invoice: nothing twice
         entry = s.scalar(select(LedgerEntry).where(LedgerEntry.invoice_id == pat.id))
         assert entry.amount == 0
 
@@ -171,4 +177,4 @@ def test_usage_runs_the_balance_down_once_and_radius_grants_what_is_left(
         top_up(s, Actor.here(), "pat", "10.00", "bank", reference="TX-1")
         event = s.scalar(select(Event).where(Event.topic == EXHAUSTED))
         assert asked(s, event, date(2026, 2, 2)) == "pat was topped up: not disconnected"
-    assert left(settings) == Decimal("9.82")
+    assert left(settings) == Decimal("10.00")
