@@ -37,7 +37,7 @@ EXHAUSTED = "prepaid.exhausted"
 ACTOR = Actor("rating run", "rating")
 
 _RATED = """
-    select billing_account_id, bill_date, amount, minor_units
+    select billing_account_id, bill_date, total, minor_units
     from fct_prepaid_usage order by billing_account_id, bill_date
 """
 
