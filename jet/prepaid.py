@@ -35,6 +35,7 @@ ZERO = Decimal(0)
 LOW_BALANCE = "prepaid.low_balance"
 EXHAUSTED = "prepaid.exhausted"
 ACTOR = Actor("rating run", "rating")
+CHUNK = 10_000  # account ids per IN (...): under every backend's limit on parameters
 
 _RATED = """
     select billing_account_id, bill_date, total, minor_units
@@ -90,14 +91,15 @@ def cycle(bill_date: date) -> str:
 def deducted(s: Session, account_ids: list[str]) -> dict[tuple[str, str], Decimal]:
     """What has been deducted so far from each of these accounts, per cycle reference."""
     done: dict[tuple[str, str], Decimal] = {}
-    for account_id, reference, amount in s.execute(
-        select(LedgerEntry.account_id, LedgerEntry.reference, LedgerEntry.amount).where(
-            LedgerEntry.kind == "usage",
-            LedgerEntry.account_id.in_(account_ids),
-            LedgerEntry.reference.like("cycle %"),
-        )
-    ):
-        done[(account_id, reference)] = done.get((account_id, reference), ZERO) + amount
+    for start in range(0, len(account_ids), CHUNK):
+        for account_id, reference, amount in s.execute(
+            select(LedgerEntry.account_id, LedgerEntry.reference, LedgerEntry.amount).where(
+                LedgerEntry.kind == "usage",
+                LedgerEntry.account_id.in_(account_ids[start : start + CHUNK]),
+                LedgerEntry.reference.like("cycle %"),
+            )
+        ):
+            done[(account_id, reference)] = done.get((account_id, reference), ZERO) + amount
     return done
 
 
@@ -131,12 +133,12 @@ def undeducted(s: Session, account_id: str, bill_date: date, total: Decimal) -> 
 def has_deductions(s: Session, account_ids: list[str]) -> set[str]:
     """Those of `account_ids` with usage deductions (whose invoices net them out)."""
     found: set[str] = set()
-    for start in range(0, len(account_ids), 10_000):
-        chunk = account_ids[start : start + 10_000]
+    for start in range(0, len(account_ids), CHUNK):
         found.update(
             s.scalars(
                 select(func.distinct(LedgerEntry.account_id)).where(
-                    LedgerEntry.kind == "usage", LedgerEntry.account_id.in_(chunk)
+                    LedgerEntry.kind == "usage",
+                    LedgerEntry.account_id.in_(account_ids[start : start + CHUNK]),
                 )
             )
         )
@@ -161,8 +163,9 @@ def deduct_usage(settings: Settings, day: date | None = None, actor: Actor = ACT
         rated = [row for row in rated if row[0] in prepaid]
         accounts = sorted({row[0] for row in rated})
         done = deducted(s, accounts)
-        left = credit_left(s, accounts)
+        left = credit_left(s)
         thresholds: dict[str, Decimal | None] = {}
+        touched: set[str] = set()
         written = 0
         for account_id, bill_date, amount, places in rated:
             amount = amount.quantize(Decimal(1).scaleb(-places))
@@ -187,8 +190,9 @@ def deduct_usage(settings: Settings, day: date | None = None, actor: Actor = ACT
             credit = left.get(account_id, ZERO)
             left[account_id] = credit - due
             _watch(s, account_id, credit, credit - due, thresholds[account.realm_id])
+            touched.add(account_id)
             written += 1
-        for account_id in accounts:
+        for account_id in sorted(touched):
             settle(s, account_id)
     return written
 

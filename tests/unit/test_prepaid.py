@@ -1,5 +1,6 @@
 """Prepaid credit (docs/prepaid.md): the Session-Timeout it pays for, the access view's
-one query for every login's credit, top-ups, and migration 0014 from the stored field."""
+one query for every login's credit, top-ups, deductions from a published mart and their
+events, and migration 0014 from the stored field."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -18,9 +21,9 @@ from jet.audit import Actor
 from jet.catalog import load_catalog_file, parse_catalog
 from jet.cli import main
 from jet.config import PROJECT_ROOT
-from jet.ledger import LedgerError
+from jet.ledger import LedgerError, balance
 from jet.network_access import AccessView, Login, PlanPeriod, decide, load_view, price_per_second
-from jet.prepaid import credit_left, top_up
+from jet.prepaid import EXHAUSTED, LOW_BALANCE, credit_left, deduct_usage, top_up
 from jet.realms import store_catalog
 from jet.store.db import alembic_config, engine, session
 from jet.store.models import Event, LedgerEntry
@@ -203,3 +206,61 @@ def test_migration_0014_turns_stored_balances_into_entries(settings) -> None:
         back = dict(conn.execute(sa.text("select id, prepaid_balance from accounts")).all())
     assert Decimal(back["up"]) == Decimal("20.50") and Decimal(back["down"]) == Decimal("-3.25")
     assert back["post"] is None
+
+
+def publish_rated(settings, rows: list[tuple[str, str]]) -> None:
+    """A published fct_prepaid_usage, as a rating run leaves it: (account, total) of the
+    cycle ending 2026-07-01."""
+    settings.marts.mkdir(parents=True, exist_ok=True)
+    table = pa.table(
+        {
+            "billing_account_id": [account for account, _ in rows],
+            "bill_date": [date(2026, 7, 1)] * len(rows),
+            "total": pa.array([Decimal(total) for _, total in rows], pa.decimal128(18, 3)),
+            "minor_units": pa.array([2] * len(rows), pa.int32()),
+        }
+    )
+    pq.write_table(table, settings.marts / "fct_prepaid_usage.parquet")
+
+
+def topics(settings, account: str) -> list[str]:
+    with session(settings.db_url) as s:
+        found = s.scalars(
+            select(Event.topic)
+            .where(Event.account_id == account, Event.topic.like("prepaid.%"))
+            .order_by(Event.id)
+        )
+        return list(found)
+
+
+def test_deductions_warn_once_per_crossing_and_say_when_none_is_left(acme) -> None:
+    def run(total: str) -> tuple[int, Decimal]:
+        publish_rated(acme, [("p7", total), ("post", "99.00"), ("p2", "0.000")])
+        written = deduct_usage(acme)
+        with session(acme.db_url) as s:
+            return written, credit_left(s, ["p7"])["p7"]
+
+    # p7 has 7.00; acme warns at 5.00
+    assert run("1.500") == (1, Decimal("5.50"))
+    assert run("1.500") == (0, Decimal("5.50"))  # the same rated usage: nothing more
+    assert topics(acme, "p7") == []
+    assert run("2.500") == (1, Decimal("4.50"))  # crosses 5.00
+    assert run("3.000") == (1, Decimal("4.00"))  # below already: no second warning
+    assert topics(acme, "p7") == [LOW_BALANCE]
+    with session(acme.db_url) as s:
+        top_up(s, Actor.here(), "p7", "10.00", "cash")
+    assert run("13.000") == (1, Decimal("4.00"))  # 14.00 -> 4.00: a new crossing
+    assert topics(acme, "p7") == [LOW_BALANCE, LOW_BALANCE]
+    assert run("17.500") == (1, Decimal("-0.50"))
+    assert run("17.510") == (1, Decimal("-0.51"))  # usage went on: disconnect again
+    assert topics(acme, "p7") == [LOW_BALANCE, LOW_BALANCE, EXHAUSTED, EXHAUSTED]
+    with session(acme.db_url) as s:
+        entries = s.execute(
+            select(LedgerEntry.account_id, LedgerEntry.amount, LedgerEntry.reference)
+            .where(LedgerEntry.kind == "usage")
+            .order_by(LedgerEntry.id)
+        ).all()
+        assert sum(a for _, a, _ in entries) == Decimal("17.51")  # exactly what was rated
+        assert {account for account, _, _ in entries} == {"p7"}  # postpaid: not deducted
+        assert {ref for _, _, ref in entries} == {"cycle 2026-07-01"}
+        assert balance(s, "post") == 0
