@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
 from jet.accounts import get_account
@@ -28,13 +28,14 @@ from jet.ledger import LedgerError, post, record_payment, settle
 from jet.outbox import publish
 from jet.realms import catalog_on
 from jet.store.db import session
-from jet.store.models import Account, Invoice, LedgerEntry
+from jet.store.models import Account, Invoice, LedgerEntry, Realm
 from jet.warehouse import marts
 
 ZERO = Decimal(0)
 LOW_BALANCE = "prepaid.low_balance"
 EXHAUSTED = "prepaid.exhausted"
 ACTOR = Actor("rating run", "rating")
+MICROS = 10**6  # ledger amounts have at most 6 places (jet.catalog.MONEY_PLACES)
 CHUNK = 10_000  # account ids per IN (...): under every backend's limit on parameters
 
 _RATED = """
@@ -67,20 +68,24 @@ def top_up(
 
 
 def credit_left(s: Session, account_ids: Iterable[str] | None = None) -> dict[str, Decimal]:
-    """What each prepaid account has left (minus its balance; 0 without entries), in one
-    query: of `account_ids`, or of every prepaid account. Summed as Decimal, not in SQL,
-    where SQLite would sum money kept as text as a float."""
+    """What each prepaid account has left (minus its balance; 0 without entries), in the
+    realm's minor units: of `account_ids`, or of every prepaid account, in one grouped
+    query. It sums whole millionths, which SQLite (money as text) sums exactly too, where
+    it would sum the amounts themselves as floats."""
+    micros = func.sum(func.round(LedgerEntry.amount * literal_column(str(MICROS))))
     query = (
-        select(Account.id, LedgerEntry.amount)
+        select(Account.id, Realm.minor_units, micros)
+        .join(Realm, Realm.id == Account.realm_id)
         .outerjoin(LedgerEntry, LedgerEntry.account_id == Account.id)
         .where(Account.prepaid)
+        .group_by(Account.id, Realm.minor_units)
     )
     if account_ids is not None:
         query = query.where(Account.id.in_(list(account_ids)))
-    left: dict[str, Decimal] = {}
-    for account_id, amount in s.execute(query):
-        left[account_id] = left.get(account_id, ZERO) - (amount or ZERO)
-    return left
+    return {
+        account_id: (-Decimal(int(total or 0)) / MICROS).quantize(Decimal(1).scaleb(-places))
+        for account_id, places, total in s.execute(query)
+    }
 
 
 def cycle(bill_date: date) -> str:

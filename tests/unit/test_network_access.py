@@ -203,7 +203,7 @@ def test_account_set(accounts) -> None:
         "--framed-ip", " 100.64.0.9", "--prepaid",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "alice: suspended, expires 2026-12-31, prepaid (balance 0)" in result.output
+    assert "alice: suspended, expires 2026-12-31, prepaid (balance 0.00)" in result.output
     result = jet("payment", "topup", "alice", "20.50", "--method", "cash")
     assert result.exit_code == 0 and "AUD 20.50 left" in result.output, result.output
     result = jet("account", "set", "alice", "--expires", "2026-12-31")
