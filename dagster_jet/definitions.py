@@ -5,6 +5,7 @@ from dagster import Definitions
 from dagster_jet.assets.alerts import usage_warnings
 from dagster_jet.assets.invoicing import invoice_pdfs, issued_invoices
 from dagster_jet.assets.ops import ops_snapshot
+from dagster_jet.assets.prepaid import prepaid_deductions
 from dagster_jet.assets.raw import raw_assets
 from dagster_jet.assets.warehouse import warehouse_models
 from dagster_jet.checks import data_contracts
@@ -23,6 +24,7 @@ defs = Definitions(
         *raw_assets,
         warehouse_models,
         usage_warnings,
+        prepaid_deductions,
         issued_invoices,
         invoice_pdfs,
     ],

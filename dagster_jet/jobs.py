@@ -16,9 +16,10 @@ other_tests = AssetSelection.checks(warehouse_models) - invoice_tests
 
 # Snapshot and rate, with the invoice marts' dbt tests and every other check on what that
 # reads: the data contracts on the raw sources too (dagster_jet/checks.py), which these
-# jobs read but do not materialize; then announce the usage warnings the new marts show.
+# jobs read but do not materialize; then announce the usage warnings the new marts show
+# and deduct prepaid usage.
 billing_path = (
-    AssetSelection.groups("operational", "staging", "intermediate", "marts", "alerts")
+    AssetSelection.groups("operational", "staging", "intermediate", "marts", "alerts", "prepaid")
     | AssetSelection.checks_for_assets(*(f"raw_{source}" for source in SOURCES))
 ) - other_tests
 

@@ -149,13 +149,9 @@ def _state(sub: Sub, today: date) -> str:
 
 
 def _balance(s: Session, account: Account, places: int) -> dict[str, Any]:
-    if account.prepaid:
-        amount = account.prepaid_balance
-        return {
-            "kind": "prepaid",
-            "amount": None if amount is None else format_money(amount, places),
-        }
     owes = ledger.balance(s, billing_account(s, account).id)
+    if account.prepaid:
+        return {"kind": "prepaid", "amount": format_money(-owes, places)}
     return {"kind": "postpaid", "amount": format_money(owes, places)}
 
 

@@ -14,7 +14,7 @@ import ipaddress
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -604,7 +604,6 @@ def _no_realm(s: Session, realm_id: str) -> str:
 
 STATUSES = ("active", "suspended", "closed")
 MAX_PASSWORD = 128  # octets: the most a User-Password carries (RFC 2865 section 5.2)
-BALANCE_PLACES = 6
 _CLEAR = ("none", "never")
 
 
@@ -650,7 +649,6 @@ def update_account(
     expires: str | None = None,
     framed_ip: str | None = None,
     prepaid: bool | None = None,
-    balance: str | None = None,
     actor: Actor | None = None,
 ) -> Account:
     """Change what decides whether an account may log in; None leaves a field as it is.
@@ -659,13 +657,13 @@ def update_account(
     `close_account` from today, and reopening `reopen_account`.
 
     `expires` is a YYYY-MM-DD date (access ends at 00:00 UTC of it) or "never";
-    `framed_ip` an IPv4 address no other account has, or "none"; `balance` a decimal, and
-    only for a prepaid account. Making an account postpaid removes its balance."""
+    `framed_ip` an IPv4 address no other account has, or "none". A prepaid account's
+    credit is its ledger's: a top-up adds to it (`jet payment topup`, docs/prepaid.md)."""
     actor = actor or Actor.here()
-    if all(v is None for v in (status, expires, framed_ip, prepaid, balance)):
+    if all(v is None for v in (status, expires, framed_ip, prepaid)):
         raise AccountError(
-            "nothing to change: give --status, --expires, --framed-ip, --prepaid/--postpaid "
-            "or --balance"
+            "nothing to change: give --status, --expires, --framed-ip or --prepaid/--postpaid "
+            "(a prepaid balance is topped up with `jet payment topup`)"
         )
     account = get_account(session, account_id)
     if status is not None and status not in STATUSES:
@@ -697,14 +695,6 @@ def update_account(
         )
     if prepaid is not None:
         account.prepaid = prepaid
-        if not prepaid:
-            account.prepaid_balance = None
-    if balance is not None:
-        if not account.prepaid:
-            raise AccountError(
-                f"{account_id} is postpaid and has no prepaid balance; add --prepaid to set one"
-            )
-        account.prepaid_balance = _balance(balance)
     old, new = changed(before, _access(account))
     if new:
         _announce_update(session, actor, account_id, old, new)
@@ -728,15 +718,14 @@ def _access(account: Account) -> dict[str, Any]:
         "expires_at": account.expires_at,
         "framed_ip": account.framed_ip,
         "prepaid": account.prepaid,
-        "prepaid_balance": account.prepaid_balance,
     }
 
 
-def describe_access(account: Account) -> str:
-    """One line of what decides the account's logins (never the password itself)."""
+def describe_access(account: Account, credit: Decimal | None = None) -> str:
+    """One line of what decides the account's logins (never the password itself); `credit`
+    what a prepaid one has left (`jet.prepaid.credit_left`)."""
     if account.prepaid:
-        balance = "no balance" if account.prepaid_balance is None else account.prepaid_balance
-        paying = f"prepaid (balance {balance})"
+        paying = f"prepaid (balance {credit if credit is not None else 0})"
     else:
         paying = "postpaid"
     return (
@@ -786,15 +775,3 @@ def _free_ip(session: Session, account: Account, text: str) -> str:
             f"with `jet account set {holder} --framed-ip none`"
         )
     return str(address)
-
-
-def _balance(text: str) -> Decimal:
-    try:
-        amount = Decimal(text.strip())
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():
-        raise AccountError(f"--balance {text!r} is not an amount: give a decimal like 20.00")
-    if amount.as_tuple().exponent < -BALANCE_PLACES:  # type: ignore[operator]
-        raise AccountError(f"--balance {text!r} has more than {BALANCE_PLACES} decimal places")
-    return amount

@@ -17,7 +17,17 @@ from sqlalchemy.orm import Session
 
 from jet.store.models import AuditEntry
 
-CHANNELS = ("cli", "import", "console", "portal", "dunning", "demo", "simulate", "gateway")
+CHANNELS = (
+    "cli",
+    "import",
+    "console",
+    "portal",
+    "dunning",
+    "demo",
+    "simulate",
+    "gateway",
+    "rating",
+)
 
 
 @dataclass(frozen=True, slots=True)

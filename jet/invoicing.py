@@ -22,6 +22,7 @@ from jet.errors import JetError
 from jet.ledger import accounts_in_credit, enter_invoice, settle
 from jet.money import round_money
 from jet.outbox import publish
+from jet.prepaid import has_deductions, undeducted
 from jet.quality.gate import Gate
 from jet.quality.results import Finding
 from jet.store.db import session
@@ -104,6 +105,7 @@ def issue_invoices(settings: Settings, first: date, last: date) -> IssueSummary:
         gate = Gate(s, min([first, *(day for *_, day in pending)]), last)
         waiting = {acct: day for acct, realm, day in pending if gate.holding(realm, day)}
         in_credit = accounts_in_credit(s, sorted({row[0] for row in drafts}))
+        deducting = has_deductions(s, sorted({row[0] for row in drafts}))
         for account, bill, realm_id, currency, places, subtotal, tax, total, count in drafts:
             if account in waiting:
                 summary.behind.setdefault((bill, realm_id), waiting[account])
@@ -166,7 +168,11 @@ def issue_invoices(settings: Settings, first: date, last: date) -> IssueSummary:
                 ],
             )
             s.add(invoice)
-            enter_invoice(s, invoice)
+            charge = None
+            if account in deducting:
+                s.flush()
+                charge = undeducted(s, account, bill, invoice.total)
+            enter_invoice(s, invoice, charge)
             publish(
                 s,
                 "invoice.issued",

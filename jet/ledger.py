@@ -167,9 +167,11 @@ def paid_of(s: Session, debit_ids: Iterable[int]) -> dict[int, Decimal]:
     return paid
 
 
-def enter_invoice(s: Session, invoice: Invoice) -> LedgerEntry:
+def enter_invoice(s: Session, invoice: Invoice, charge: Decimal | None = None) -> LedgerEntry:
     """The ledger entry of an issued invoice or credit note (a credit note pays what it can
-    of the invoice it corrects), and the account's credit applied to it."""
+    of the invoice it corrects), and the account's credit applied to it. `charge`, when
+    given, is what the entry charges instead of the total: a prepaid account's invoice
+    less the usage already deducted (`jet.prepaid.undeducted`)."""
     target = None
     if invoice.credits_invoice_id is not None:
         target = s.scalar(
@@ -180,7 +182,7 @@ def enter_invoice(s: Session, invoice: Invoice) -> LedgerEntry:
         realm_id=invoice.realm_id,
         currency=invoice.currency,
         kind=invoice.kind,
-        amount=invoice.total,
+        amount=invoice.total if charge is None else charge,
         entry_date=invoice.bill_date,
         recorded_at=invoice.issued_at,
         invoice=invoice,

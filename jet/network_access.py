@@ -1,11 +1,12 @@
 """Network access: who may log in through RADIUS, and what their NAS is told.
 
 The RADIUS server answers from an in-memory :class:`AccessView` of the operational store
-(accounts' passwords, status, expiry, prepaid balance and static address; the plans of
-their subscriptions and those plans' reply attributes), loaded by :func:`load_view` in a
-worker thread and swapped whole, so a login never waits on the database. :func:`decide`
-is the decision for one login, in the order support explains it: who you are, then
-whether your account may be online now, then what your plan gives you.
+(accounts' passwords, status, expiry, prepaid credit and static address; the plans of
+their subscriptions, those plans' reply attributes and price of connect time), loaded
+by :func:`load_view` in a worker thread and swapped whole, so a login never waits on the
+database. :func:`decide` is the decision for one login, in the order support explains
+it: who you are, then whether your account may be online now, then what your plan gives
+you.
 """
 
 from __future__ import annotations
@@ -14,12 +15,20 @@ import bisect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from sqlalchemy import select
 
-from jet.catalog import RADIUS_INTEGER_MAX, RadiusAttributes, parse_catalog, rate_limit_bps
+from jet.catalog import (
+    RADIUS_INTEGER_MAX,
+    UNIT_DIVISORS,
+    Catalog,
+    RadiusAttributes,
+    parse_catalog,
+    rate_limit_bps,
+)
+from jet.prepaid import credit_left
 from jet.remote_realms import HomeServer, home_servers
 from jet.store.db import session
 from jet.store.models import Account, CatalogVersion, NasClient, Subscription
@@ -41,17 +50,20 @@ _NOT_A_PASSWORD = b"\0" * 16  # checked against for unknown users, so they take 
 
 @dataclass(frozen=True, slots=True)
 class PlanPeriod:
-    """A subscription as authentication sees it: [start, end) and the plan's attributes."""
+    """A subscription as authentication sees it: [start, end), the plan's attributes, and
+    what a second online costs on it (its duration products, tax included), if anything."""
 
     start: date
     end: date | None
     plan_id: str
     reply: Reply
+    per_second: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Login:
-    """One account as authentication sees it; `plans` latest start first."""
+    """One account as authentication sees it; `plans` latest start first; `balance` the
+    credit a prepaid account has left (minus its ledger balance)."""
 
     account_id: str
     realm_id: str
@@ -120,7 +132,9 @@ def decide(
     expired one (access ends at 00:00 UTC of `expires_at`), a prepaid one with no
     balance left (<= 0), and one with no subscription in force today are refused with a
     Reply-Message saying so. Otherwise it is accepted with its plan's reply attributes
-    and its static address. `password_ok` is called exactly once, whatever the outcome.
+    and its static address; a prepaid account on a plan that charges connect time gets the
+    Session-Timeout its credit pays for (`prepaid_timeout`), refused if that is not a
+    second. `password_ok` is called exactly once, whatever the outcome.
     """
     account_id, realm = split_user_name(view, nas, user_name)
     login = view.logins.get(account_id)
@@ -142,9 +156,39 @@ def decide(
     if plan is None:
         return _reject("no_plan", NO_PLAN, login)
     reply = plan.reply
+    if login.prepaid and plan.per_second is not None:
+        seconds = prepaid_timeout(login.balance, plan.per_second, plan.reply)
+        if seconds < 1:
+            return _reject("no_balance", NO_BALANCE, login)
+        reply = tuple(a for a in reply if a[0] != "Session-Timeout")
+        reply += (("Session-Timeout", seconds),)
     if login.framed_ip is not None:
         reply += (("Framed-IP-Address", login.framed_ip),)
     return Decision(True, "accepted", reply, login.account_id)
+
+
+def prepaid_timeout(credit: Decimal, per_second: Decimal, reply: Reply) -> int:
+    """The whole seconds `credit` pays for at `per_second`, rounded down, and never more
+    than the plan's own Session-Timeout (nor what a RADIUS integer holds)."""
+    seconds = int((credit / per_second).to_integral_value(ROUND_FLOOR))
+    plan = dict(reply).get("Session-Timeout", RADIUS_INTEGER_MAX)
+    return min(seconds, plan, RADIUS_INTEGER_MAX)
+
+
+def price_per_second(catalog: Catalog, plan_id: str) -> Decimal | None:
+    """What a second online costs on the plan: the sum of its duration products' prices
+    per second (a tiered one at its dearest tier, so the credit surely pays), tax included
+    where taxable; None if the plan charges no connect time."""
+    plan = catalog.plans.get(plan_id)
+    total = None
+    for product in (catalog.products[p] for p in plan.products) if plan else ():
+        if product.type != "duration":
+            continue
+        price = product.price if product.price is not None else max(t.price for t in product.tiers)
+        if product.taxable:
+            price *= 1 + catalog.realm.tax_rate
+        total = (total or Decimal(0)) + price / UNIT_DIVISORS[product.unit]
+    return total if total else None
 
 
 def _reject(reason: str, message: str, login: Login | None = None) -> Decision:
@@ -187,7 +231,10 @@ def load_view(db_url: str) -> AccessView:
         for version in s.scalars(versions):
             source = f"catalog {version.realm_id} from {version.effective_from}"
             catalog = parse_catalog(version.document, source)
-            plans = {key: reply_attributes(plan.radius) for key, plan in catalog.plans.items()}
+            plans = {
+                key: (reply_attributes(plan.radius), price_per_second(catalog, key))
+                for key, plan in catalog.plans.items()
+            }
             found = catalogs.setdefault(version.realm_id, _Versions([], []))
             found.since.append(version.effective_from)
             found.plans.append(plans)
@@ -206,8 +253,12 @@ def load_view(db_url: str) -> AccessView:
         )
         periods: dict[str, list[PlanPeriod]] = {}
         for account_id, realm_id, plan_id, start, end in s.execute(subscriptions):
-            reply = catalogs[realm_id].reply(plan_id, start) if realm_id in catalogs else ()
-            periods.setdefault(account_id, []).append(PlanPeriod(start, end, plan_id, reply))
+            reply, per_second = (
+                catalogs[realm_id].reply(plan_id, start) if realm_id in catalogs else ((), None)
+            )
+            periods.setdefault(account_id, []).append(
+                PlanPeriod(start, end, plan_id, reply, per_second)
+            )
         accounts = select(
             Account.id,
             Account.realm_id,
@@ -215,9 +266,10 @@ def load_view(db_url: str) -> AccessView:
             Account.status,
             Account.expires_at,
             Account.prepaid,
-            Account.prepaid_balance,
+            Account.parent_id,
             Account.framed_ip,
         ).where(can_log_in)
+        credits = credit_left(s)
         logins = {
             row.id: Login(
                 account_id=row.id,
@@ -226,7 +278,7 @@ def load_view(db_url: str) -> AccessView:
                 status=row.status,
                 expires_at=row.expires_at,
                 prepaid=bool(row.prepaid),
-                balance=row.prepaid_balance,
+                balance=credits.get(row.parent_id or row.id, Decimal(0)) if row.prepaid else None,
                 framed_ip=row.framed_ip,
                 plans=tuple(periods.get(row.id, ())),
             )
@@ -239,12 +291,14 @@ def load_view(db_url: str) -> AccessView:
 
 @dataclass(slots=True)
 class _Versions:
-    """A realm's catalog versions: their effective dates, and each one's plans' replies."""
+    """A realm's catalog versions: their effective dates, and each one's plans' replies and
+    prices of a second online."""
 
     since: list[date]
-    plans: list[dict[str, Reply]]
+    plans: list[dict[str, tuple[Reply, Decimal | None]]]
 
-    def reply(self, plan_id: str, start: date) -> Reply:
-        """The plan's reply attributes in the version in effect on `start` (or the first)."""
+    def reply(self, plan_id: str, start: date) -> tuple[Reply, Decimal | None]:
+        """The plan's reply attributes and price of a second in the version in effect on
+        `start` (or the first)."""
         index = max(bisect.bisect_right(self.since, start) - 1, 0)
-        return self.plans[index].get(plan_id, ())
+        return self.plans[index].get(plan_id, ((), None))

@@ -39,6 +39,8 @@ TOPICS = (
     "card.removed",
     "card.charge_due",
     "card.declined",
+    "prepaid.low_balance",
+    "prepaid.exhausted",
 )
 
 

@@ -1,9 +1,11 @@
 """What account changes ask of the customers' sessions on the network: a Disconnect
-(an account suspended or closed) or a CoA with the new plan's reply attributes (a plan
-change), announced as events (`jet.accounts`, through `jet.outbox`).
+(an account suspended or closed, a prepaid one with no credit left) or a CoA with the
+new plan's reply attributes (a plan change), announced as events (`jet.accounts`,
+`jet.prepaid`, through `jet.outbox`).
 
 The core decides what is asked, as the account is when the event is acted on: a
-suspended account that is active again is not disconnected; a CoA carries the plan in
+suspended account that is active again is not disconnected, nor a prepaid one topped
+up since; a CoA carries the plan in
 force that day. The RADIUS side (`ingest.radius.dispatcher`, a subscriber of these
 topics) finds the open sessions, sends the requests and records the answers.
 """
@@ -11,17 +13,19 @@ topics) finds the open sessions, sends the requests and records the answers.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from jet.network_access import reply_attributes
+from jet.prepaid import EXHAUSTED, credit_left
 from jet.realms import catalog_on
 from jet.store.models import Account, Event, Subscription
 
 # The events whose RADIUS side is a Disconnect of the account's sessions, and a CoA.
-DISCONNECT_TOPICS = ("account.suspended", "account.closed")
+DISCONNECT_TOPICS = ("account.suspended", "account.closed", EXHAUSTED)
 COA_TOPICS = ("plan.changed",)
 
 
@@ -31,6 +35,10 @@ def asked(s: Session, event: Event, today: date) -> list[tuple[str, Any]] | str:
     Disconnect), or why nothing is to be sent."""
     account_id = event.payload["account"]
     account = s.get(Account, account_id)
+    if event.topic == EXHAUSTED:
+        if credit_left(s, [account_id]).get(account_id, Decimal(0)) > 0:
+            return f"{account_id} was topped up: not disconnected"
+        return []
     if event.topic in DISCONNECT_TOPICS:
         if account is not None and account.status == "active":
             return f"{account_id} is active again: not disconnected"

@@ -94,14 +94,15 @@ def _rows(session: Session) -> dict[str, list[dict]]:
         for name, part in catalog_rows(catalog).items():
             rows[name].extend(part)
     rows["accounts"] = [
-        {"account_id": a, "realm_id": r, "name": n, "parent_id": p, "status": s}
-        for a, r, n, p, s in session.execute(
+        {"account_id": a, "realm_id": r, "name": n, "parent_id": p, "status": s, "prepaid": pp}
+        for a, r, n, p, s, pp in session.execute(
             select(
                 m.Account.id,
                 m.Account.realm_id,
                 m.Account.name,
                 m.Account.parent_id,
                 m.Account.status,
+                m.Account.prepaid,
             )
         )
     ]

@@ -28,6 +28,7 @@ OPS_TABLES: dict[str, pa.Schema] = {
             ("name", pa.string()),
             ("parent_id", pa.string()),
             ("status", pa.string()),
+            ("prepaid", pa.bool_()),
         ]
     ),
     "subscriptions": pa.schema(

@@ -14,7 +14,11 @@ from reports.issued_invoices import render_pdfs
     kinds={"sqlite"},
     partitions_def=bill_dates,
     backfill_policy=single_run,
-    deps=[AssetKey("fct_invoice_drafts"), AssetKey("fct_invoice_lines")],
+    deps=[
+        AssetKey("fct_invoice_drafts"),
+        AssetKey("fct_invoice_lines"),
+        AssetKey("prepaid_deductions"),
+    ],
 )
 def issued_invoices(context: AssetExecutionContext, jet: JetResource) -> MaterializeResult:
     """Draft invoices of the run's bill dates, issued: numbered, immutable, in the store.

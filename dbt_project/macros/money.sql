@@ -26,3 +26,9 @@
 {% macro prorated_minor(price, num, den, places) -%}
   {{ round_div(micros(price) ~ ' * (' ~ num ~ ') * ' ~ pow10(places), '(' ~ den ~ ') * 1000000') }}
 {%- endmacro %}
+
+{#- The tax on `taxable` minor units at `rate`, in minor units, half away from zero: an
+    invoice's tax, and what a prepaid deduction adds for it. -#}
+{% macro tax_minor(taxable, rate) -%}
+  cast({{ round_div('cast(' ~ taxable ~ ' as hugeint) * ' ~ micros(rate), '1000000') }} as bigint)
+{%- endmacro %}

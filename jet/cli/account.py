@@ -192,18 +192,19 @@ def account_password(account_id: str, password_stdin: bool, remove: bool) -> Non
 )
 @click.option("--framed-ip", default=None, help="A static IPv4 address for its sessions ('none').")
 @click.option("--prepaid/--postpaid", default=None, help="Whether it pays ahead from a balance.")
-@click.option("--balance", default=None, help="The prepaid balance left, e.g. 20.00.")
+@click.option("--balance", hidden=True, callback=lambda ctx, param, value: _no_balance(value))
 def account_set(
     account_id: str,
     status: str | None,
     expires: str | None,
     framed_ip: str | None,
     prepaid: bool | None,
-    balance: str | None,
+    balance: None,
 ) -> None:
     """Change what decides whether ACCOUNT may log in through RADIUS."""
     from jet.accounts import describe_access, update_account
     from jet.audit import Actor
+    from jet.prepaid import credit_left
     from jet.store.db import session
 
     settings = load_settings()
@@ -215,12 +216,20 @@ def account_set(
             expires=expires,
             framed_ip=framed_ip,
             prepaid=prepaid,
-            balance=balance,
             actor=Actor.here("cli"),
         )
-        summary = describe_access(changed)
+        summary = describe_access(changed, credit_left(s, [account_id]).get(account_id))
     click.echo(f"{summary}; {RADIUS_RELOAD}")
     _dispatch_now(settings, account_id)
+
+
+def _no_balance(value: str | None) -> None:
+    """`--balance` set a stored balance before the ledger held it (docs/prepaid.md)."""
+    if value is not None:
+        raise click.UsageError(
+            "--balance is gone: a prepaid balance is the sum of the account's ledger entries; "
+            "add to it with `jet payment topup ACCOUNT AMOUNT --method cash|cheque|bank`"
+        )
 
 
 @account.command("plan", epilog=EXIT_CODES)

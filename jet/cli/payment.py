@@ -80,6 +80,35 @@ def _receipt(settings, payment_id: int, out: Path | None = None) -> Path:
     return out
 
 
+@payment.command("topup", epilog=EXIT_CODES)
+@click.argument("account")
+@click.argument("amount")
+@click.option(
+    "--method",
+    type=click.Choice(["cash", "cheque", "bank"]),
+    required=True,
+    help="How the money came.",
+)
+@click.option("--reference", default=None, help="The bank's or receipt's reference.")
+@click.option("--date", "day", type=DAY, default=None, help="The day it arrived (default today).")
+def payment_topup(account: str, amount: str, method: str, reference, day) -> None:
+    """Add AMOUNT to prepaid ACCOUNT's credit, which rated usage runs down (docs/prepaid.md)."""
+    from jet.audit import Actor
+    from jet.prepaid import credit_left, top_up
+    from jet.store.db import session
+
+    settings = load_settings()
+    with session(settings.db_url) as s:
+        entry = top_up(
+            s, Actor.here(), account, amount, method, reference=reference, day=day and day.date()
+        )
+        left = credit_left(s, [account])[account]
+    click.echo(
+        f"top-up {entry.id}: {entry.currency} {-entry.amount} to {account} by {method}; "
+        f"{entry.currency} {left} left"
+    )
+
+
 @payment.command("refund", epilog=EXIT_CODES)
 @click.argument("payment_id", type=int)
 @click.option("--amount", default=None, help="Refund only this much (default all of it).")

@@ -93,8 +93,9 @@ class Account(Base):
 
     What RADIUS authentication needs: `radius_password` (clear text, because PAP and CHAP
     both need it; None means the account cannot log in), `expires_at` (access ends at
-    00:00 UTC of that day), `prepaid` with its `prepaid_balance` (none left at <= 0), and
-    `framed_ip`, a static IPv4 address given in every Access-Accept."""
+    00:00 UTC of that day), `prepaid` (it pays ahead: its balance is the sum of its ledger
+    entries, jet/prepaid.py, and none left at <= 0), and `framed_ip`, a static IPv4
+    address given in every Access-Accept."""
 
     __tablename__ = "accounts"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -107,7 +108,6 @@ class Account(Base):
     radius_password: Mapped[str | None] = mapped_column(String(128))
     expires_at: Mapped[date | None] = mapped_column(Date)
     prepaid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    prepaid_balance: Mapped[Decimal | None] = mapped_column(Money)
     framed_ip: Mapped[str | None] = mapped_column(String(15))
     kind: Mapped[str] = mapped_column(String(16), default="person", server_default="person")
     phone: Mapped[str | None] = mapped_column(String(40))

@@ -21,9 +21,11 @@ from pyrad.packet import AuthPacket
 
 from ingest.radius.accounting import DICTIONARY
 from jet.accounts import add_accounts, set_radius_password, subscribe, update_account
+from jet.audit import Actor
 from jet.catalog import load_catalog_file
 from jet.config import PROJECT_ROOT, Settings
 from jet.nas import add_nas_client
+from jet.prepaid import top_up
 from jet.realms import store_catalog
 from jet.store.db import session
 from tests.peers.processes import start, stop
@@ -71,8 +73,9 @@ def home(tmp_path: Path) -> Path:
         update_account(s, "bob", framed_ip="100.64.0.10")
         update_account(s, "carol", status="suspended")
         update_account(s, "dave", expires=TODAY.isoformat())
-        update_account(s, "erin", prepaid=True, balance="0")
-        update_account(s, "frank", prepaid=True, balance="5.00", expires="2999-01-01")
+        update_account(s, "erin", prepaid=True)  # nothing topped up
+        update_account(s, "frank", prepaid=True, expires="2999-01-01")
+        top_up(s, Actor.here(), "frank", "5.00", "cash")  # pays more than the plan's 3600 s
     return settings.root
 
 
@@ -265,7 +268,7 @@ def test_sighup_reloads_what_changed(home: Path, server: Server) -> None:
     with session(settings.db_url) as s:
         update_account(s, "alice", status="suspended")
         set_radius_password(s, "erin", "new-pw")
-        update_account(s, "erin", balance="10")
+        top_up(s, Actor.here(), "erin", "10", "cash")
     mark = len(server.log.read_text())
     server.proc.send_signal(signal.SIGHUP)
     server.wait_for(r"(reloaded \d+ logins)", after=mark)

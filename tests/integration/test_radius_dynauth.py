@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from ingest.radius import dispatcher
 from jet.accounts import add_accounts, subscribe, update_account
+from jet.audit import Actor
 from jet.catalog import load_catalog_file
 from jet.cli import main
 from jet.config import PROJECT_ROOT, Settings
@@ -24,12 +25,14 @@ from jet.deliveries import Delivered, open_deliveries
 from jet.deliveries import dispatch as deliver_due
 from jet.nas import add_nas_client
 from jet.ports import free_udp_port
+from jet.prepaid import deduct_usage, top_up
 from jet.realms import store_catalog
 from jet.store.db import session
 from jet.store.models import EventDelivery, NasClient, Subscription
 from tests.peers.freeradius import FreeRadius, available, coa_listener, detail_records
 from tests.peers.processes import running
 from tests.sessions import online
+from tests.unit.test_prepaid import publish_rated
 
 pytestmark = [
     pytest.mark.integration,
@@ -245,3 +248,16 @@ def _make_due(settings: Settings) -> None:
         s.execute(
             update(EventDelivery).values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
         )
+
+
+def test_a_deduction_that_leaves_no_credit_disconnects(home, nas) -> None:
+    with session(home.db_url) as s:
+        update_account(s, "bob", prepaid=True)
+        top_up(s, Actor.here(), "bob", "1.00", "cash")
+    session_id = online(home, "bob@acme")
+    publish_rated(home, [("bob", "1.500")])  # a rating run rated 1.50 of bob's usage
+    assert deduct_usage(home) == 1
+    result = jet("radius", "dispatch")
+    assert result.exit_code == 0 and "Disconnect-ACK" in result.output, result.output
+    [request] = requests_for(nas, session_id)
+    assert (request["Packet-Type"], request["User-Name"]) == ("Disconnect-Request", "bob@acme")

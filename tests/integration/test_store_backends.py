@@ -35,10 +35,9 @@ def _alembic(url: str, step, revision: str) -> None:
 
 
 def test_every_migration_runs_and_ends_at_the_models(url: str) -> None:
-    revisions = [
-        r.revision for r in ScriptDirectory.from_config(alembic_config(url)).walk_revisions()
-    ]
-    assert revisions[-1] == "0001" and revisions[0] == "0009"
+    script = ScriptDirectory.from_config(alembic_config(url))
+    revisions = [r.revision for r in script.walk_revisions()]
+    assert revisions[-1] == "0001" and len(script.get_heads()) == 1  # branches joined
     for revision in reversed(revisions):
         if revision == "0009":  # a Disconnect queued by the 0004 outbox, not yet sent
             with engine(url).begin() as con:

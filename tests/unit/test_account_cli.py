@@ -174,8 +174,9 @@ def test_show_gives_the_tree_plans_addresses_and_changes(acme) -> None:
 
 
 def test_prepaid_balance_is_shown(acme) -> None:
-    ok("account set ann --prepaid --balance 20")
-    assert json.loads(ok("account show ann --json"))["balance"] == {
+    ok("account set cafe --prepaid")
+    ok("payment topup cafe 20 --method cash")
+    assert json.loads(ok("account show cafe --json"))["balance"] == {
         "kind": "prepaid",
         "amount": "20.00",
     }

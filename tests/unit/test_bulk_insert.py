@@ -21,7 +21,7 @@ def _rows() -> dict:
     accounts = [
         {"id": f"a{i}", "realm_id": "acme", "name": f"A {i}", "parent_id": None if i < 2 else "a0",
          "status": "active", "email": None, "created_at": NOW, "expires_at": date(2027, 1, i + 1),
-         "prepaid": i % 2 == 0, "prepaid_balance": Decimal("12.345600") if i else None,
+         "prepaid": i % 2 == 0,
          "kind": "person", "delivery": "email", "notes": "é ünïcode"}
         for i in range(4)
     ]  # fmt: skip

@@ -200,17 +200,21 @@ def test_account_password(accounts) -> None:
 def test_account_set(accounts) -> None:
     result = jet(
         "account", "set", "alice", "--status", "suspended", "--expires", "2026-12-31",
-        "--framed-ip", " 100.64.0.9", "--prepaid", "--balance", "20.50",
+        "--framed-ip", " 100.64.0.9", "--prepaid",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "alice: suspended, expires 2026-12-31, prepaid (balance 20.50)" in result.output
+    assert "alice: suspended, expires 2026-12-31, prepaid (balance 0.00)" in result.output
+    result = jet("payment", "topup", "alice", "20.50", "--method", "cash")
+    assert result.exit_code == 0 and "AUD 20.50 left" in result.output, result.output
+    result = jet("account", "set", "alice", "--expires", "2026-12-31")
+    assert "prepaid (balance 20.50)" in result.output, result.output
     alice = stored(accounts, "alice")
     assert (alice.status, alice.expires_at, alice.framed_ip) == (
         "suspended",
         date(2026, 12, 31),
         "100.64.0.9",
     )
-    assert (alice.prepaid, alice.prepaid_balance) == (True, Decimal("20.50"))
+    assert alice.prepaid
     result = jet("account", "set", "alice", "--expires", "never", "--framed-ip", "none")
     assert result.exit_code == 0, result.output
     assert (stored(accounts, "alice").expires_at, stored(accounts, "alice").framed_ip) == (
@@ -218,7 +222,7 @@ def test_account_set(accounts) -> None:
         None,
     )
     assert jet("account", "set", "alice", "--postpaid").exit_code == 0
-    assert stored(accounts, "alice").prepaid_balance is None
+    assert stored(accounts, "alice").prepaid is False
 
     jet("account", "set", "bob", "--framed-ip", "100.64.0.7")
     for args, error in [
@@ -229,10 +233,7 @@ def test_account_set(accounts) -> None:
         (["--framed-ip", "224.0.0.1"], "cannot be a customer's address"),
         (["--framed-ip", "255.255.255.255"], "cannot be a customer's address"),
         (["--framed-ip", "100.64.0.7"], "already the static address of bob"),
-        (["--balance", "5"], "alice is postpaid and has no prepaid balance; add --prepaid"),
-        (["--prepaid", "--balance", "five"], "is not an amount"),
-        (["--prepaid", "--balance", "1.0000001"], "more than 6 decimal places"),
-        (["--prepaid", "--balance", "NaN"], "is not an amount"),
+        (["--prepaid", "--balance", "5"], "--balance is gone: a prepaid balance is the sum"),
     ]:
         result = jet("account", "set", "alice", *args)
         assert result.exit_code != 0 and error in result.output, (args, result.output)
