@@ -27,6 +27,7 @@ from jet.audit import Actor  # noqa: E402
 from jet.bank_statements import read_camt053  # noqa: E402
 from jet.catalog import load_catalog_file  # noqa: E402
 from jet.config import PROJECT_ROOT  # noqa: E402
+from jet.drivers.camt053 import Booked, statement  # noqa: E402
 from jet.realms import store_catalog  # noqa: E402
 from jet.statement_import import import_statements  # noqa: E402
 from jet.store.db import session  # noqa: E402
@@ -37,7 +38,6 @@ from jet.store.models import (  # noqa: E402
     Mandate,
     StatementLine,
 )
-from tests.camt053 import Booked, statement  # noqa: E402
 
 CATALOG = PROJECT_ROOT / "examples" / "catalogs" / "eurowave.yaml"
 CREDITOR_IBAN = "DE89370400440532013000"

@@ -11,9 +11,11 @@ from sqlalchemy import func, select
 from jet.config import Settings
 from jet.drivers.console import console
 from jet.drivers.demo_data import generate
+from jet.drivers.demo_money import collect_money, prepare_money
 from jet.drivers.jobs import run_job
 from jet.store.db import session
 from jet.store.models import Invoice, Realm, Subscription
+from jet.warehouse import marts
 
 # The demo's usage runs from August to October 2026; its last bill date is 1 November.
 LAST_BILL_DATE = date(2026, 11, 1)
@@ -32,13 +34,16 @@ def _month_ranges(first: date, last: date) -> list[tuple[date, date]]:
     return ranges
 
 
+def _step(message: str) -> None:
+    console.print(f"  [cyan]•[/] {message}")
+
+
 def run_demo(settings: Settings, accounts: int = 2000) -> None:
     began = time.monotonic()
     console.rule("[bold]Jet demo")
     console.print(f"JET_HOME is {settings.root}")
-    summary = generate(
-        settings, accounts=accounts, progress=lambda msg: console.print(f"  [cyan]•[/] {msg}")
-    )
+    summary = generate(settings, accounts=accounts, progress=_step)
+    prepare_money(settings, _step)
     rows = summary["rows"]
     console.print(
         f"  [green]✓[/] {sum(summary['accounts'].values()):,} accounts, "
@@ -61,9 +66,15 @@ def run_demo(settings: Settings, accounts: int = 2000) -> None:
             f"  [green]✓[/] billing cycle {n}/{len(ranges)}: {start} to {end} "
             f"in {time.monotonic() - tick:.0f} s"
         )
-    with console.status("refreshing the marts with the issued invoices"):
+    with console.status("customers paying: cards, transfers, SEPA direct debits, dunning"):
+        money = collect_money(settings, _step)
+    console.print(
+        "  [green]✓[/] money in: " + ", ".join(f"{n:,} {what}" for what, n in money.items())
+    )
+    with console.status("refreshing the marts with the issued invoices and payments"):
         run_job(settings, "rating", LAST_BILL_DATE, LAST_BILL_DATE)
     _print_summary(settings)
+    _print_money(settings)
     console.print(f"done in {time.monotonic() - began:.0f} s")
 
 
@@ -107,3 +118,44 @@ def _print_summary(settings: Settings) -> None:
         'from fct_invoices group by all"'
     )
     console.print("Dagster's UI:     make dagster   (then open http://127.0.0.1:3000)")
+
+
+_MONEY = """
+    select realm_id, currency,
+           sum(amount) filter (where kind in ('invoice', 'credit_note', 'usage')) as invoiced,
+           -sum(amount) filter (where kind in ('payment', 'top_up')) as received,
+           sum(amount) filter (where kind in ('refund', 'reversal')) as returned,
+           sum(amount) as owed,
+           count(distinct account_id) filter (where open_amount > 0 and kind = 'invoice')
+    from fct_ledger_entries group by all order by realm_id
+"""
+_METHODS = """
+    select realm_id, coalesce(method, kind), count(*), -sum(amount) from fct_ledger_entries
+    where kind in ('payment', 'top_up') group by all order by 1, 2
+"""
+
+
+def _print_money(settings: Settings) -> None:
+    """What the ledger mart says came in, and what is still owed."""
+    con = marts(settings)
+    money, methods = con.execute(_MONEY).fetchall(), con.execute(_METHODS).fetchall()
+    con.close()
+    table = Table(title="Money in (fct_ledger_entries)", title_justify="left")
+    for column in ("realm", "invoiced", "received", "returned", "owed", "accounts owing"):
+        table.add_column(column, justify="left" if column == "realm" else "right")
+    for realm, currency, invoiced, received, returned, owed, owing in money:
+        table.add_row(
+            f"{realm} ({currency})", f"{invoiced or 0:,.2f}", f"{received or 0:,.2f}",
+            f"{returned or 0:,.2f}", f"{owed or 0:,.2f}", f"{owing:,}",
+        )  # fmt: skip
+    console.print(table)
+    by_realm: dict[str, list[str]] = {}
+    for realm, method, count, amount in methods:
+        by_realm.setdefault(realm, []).append(f"{method} {count:,} ({amount:,.2f})")
+    for realm, ways in by_realm.items():
+        console.print(f"  {realm} received by " + ", ".join(ways))
+    console.print(
+        "Balances:  .venv/bin/jet account balance acme-00001   ·   "
+        ".venv/bin/jet payment list euro-001   ·   .venv/bin/jet payment unmatched"
+    )
+    console.print(f"SEPA files: {settings.root / 'sepa'}")

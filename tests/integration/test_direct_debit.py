@@ -20,9 +20,9 @@ from jet.account_views import balance_detail
 from jet.accounts import close_account
 from jet.cli import main
 from jet.direct_debit import SCHEMA_FILE
+from jet.drivers.camt053 import Booked, statement
 from jet.store.db import session
 from jet.store.models import Collection, LedgerEntry, StatementLine
-from tests.camt053 import Booked, statement
 from tests.ledger_fixtures import issue
 from tests.sepa_fixtures import ANNA_IBAN, CREDITOR_IBAN, ME, eurowave
 

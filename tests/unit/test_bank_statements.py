@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from jet.bank_statements import StatementError, read_camt053, read_csv
+from jet.drivers.camt053 import Booked, statement
 from jet.statement_import import import_statements
 from jet.store.db import session
 from jet.store.models import LedgerEntry, StatementLine
-from tests.camt053 import Booked, statement
 from tests.ledger_fixtures import issue
 from tests.sepa_fixtures import CREDITOR_IBAN, ME, eurowave
 

@@ -1,5 +1,6 @@
 """camt.053 bank statements written as a bank writes them (ISO 20022 BkToCstmrStmt, in
-the element order of the standard), for the statement tests and the benchmark."""
+the element order of the standard): the demo's bank, and the statement tests' and
+benchmark's."""
 
 from __future__ import annotations
 
