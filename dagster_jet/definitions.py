@@ -3,7 +3,7 @@
 from dagster import Definitions
 
 from dagster_jet.assets.alerts import usage_warnings
-from dagster_jet.assets.invoicing import invoice_pdfs, issued_invoices
+from dagster_jet.assets.invoicing import invoice_pdfs, issued_invoices, receipt_pdfs
 from dagster_jet.assets.ops import ops_snapshot
 from dagster_jet.assets.prepaid import prepaid_deductions
 from dagster_jet.assets.raw import raw_assets
@@ -27,6 +27,7 @@ defs = Definitions(
         prepaid_deductions,
         issued_invoices,
         invoice_pdfs,
+        receipt_pdfs,
     ],
     asset_checks=[raw_sources_delivering, data_contracts],
     jobs=[billing_cycle_job, rating_job, warehouse_tests_job],

@@ -7,6 +7,7 @@ from dagster_jet.resources import JetResource
 from jet.invoicing import issue_invoices
 from jet.quality.report import refusal
 from reports.issued_invoices import render_pdfs
+from reports.receipt_pdf import render_receipts
 
 
 @asset(
@@ -52,4 +53,19 @@ def issued_invoices(context: AssetExecutionContext, jet: JetResource) -> Materia
 def invoice_pdfs(context: AssetExecutionContext, jet: JetResource) -> MaterializeResult:
     """A PDF for every issued invoice that has none yet (existing files never change)."""
     written = render_pdfs(jet.settings())
+    return MaterializeResult(metadata={"rendered": len(written)})
+
+
+@asset(
+    group_name="invoicing",
+    kinds={"pdf"},
+    partitions_def=bill_dates,
+    backfill_policy=single_run,
+    deps=[issued_invoices],
+)
+def receipt_pdfs(context: AssetExecutionContext, jet: JetResource) -> MaterializeResult:
+    """A receipt for every payment and top-up that has none yet: those a bank statement,
+    the card gateway or the portal recorded since the last run (existing files never
+    change)."""
+    written = render_receipts(jet.settings())
     return MaterializeResult(metadata={"rendered": len(written)})
