@@ -3,6 +3,7 @@
 from dagster import Definitions
 
 from dagster_jet.assets.alerts import usage_warnings
+from dagster_jet.assets.collecting import dunning_steps
 from dagster_jet.assets.invoicing import invoice_pdfs, issued_invoices, receipt_pdfs
 from dagster_jet.assets.ops import ops_snapshot
 from dagster_jet.assets.prepaid import prepaid_deductions
@@ -10,10 +11,11 @@ from dagster_jet.assets.raw import raw_assets
 from dagster_jet.assets.warehouse import warehouse_models
 from dagster_jet.checks import data_contracts
 from dagster_jet.freshness import raw_sources_delivering
-from dagster_jet.jobs import billing_cycle_job, rating_job, warehouse_tests_job
+from dagster_jet.jobs import billing_cycle_job, dunning_job, rating_job, warehouse_tests_job
 from dagster_jet.resources import resources
 from dagster_jet.schedules import (
     billing_cycle_schedule,
+    dunning_schedule,
     hourly_rating_schedule,
     warehouse_tests_schedule,
 )
@@ -28,9 +30,15 @@ defs = Definitions(
         issued_invoices,
         invoice_pdfs,
         receipt_pdfs,
+        dunning_steps,
     ],
     asset_checks=[raw_sources_delivering, data_contracts],
-    jobs=[billing_cycle_job, rating_job, warehouse_tests_job],
-    schedules=[billing_cycle_schedule, hourly_rating_schedule, warehouse_tests_schedule],
+    jobs=[billing_cycle_job, rating_job, warehouse_tests_job, dunning_job],
+    schedules=[
+        billing_cycle_schedule,
+        hourly_rating_schedule,
+        warehouse_tests_schedule,
+        dunning_schedule,
+    ],
     resources=resources(),
 )

@@ -35,3 +35,8 @@ rating_job = define_asset_job("rating", selection=billing_path, partitions_def=b
 
 # The other dbt data tests, on the warehouse the last run built; nothing is rebuilt.
 warehouse_tests_job = define_asset_job("warehouse_tests", selection=other_tests)
+
+# Each day's dunning ladder (jet.dunning), after the night's billing.
+dunning_job = define_asset_job(
+    "dunning", selection=AssetSelection.groups("collecting"), partitions_def=bill_dates
+)

@@ -8,7 +8,7 @@ from dagster import (
     schedule,
 )
 
-from dagster_jet.jobs import billing_cycle_job, rating_job, warehouse_tests_job
+from dagster_jet.jobs import billing_cycle_job, dunning_job, rating_job, warehouse_tests_job
 
 # Each night, issue the invoices of the bill date that has just begun (boundaries are
 # 00:00 UTC; running at 02:00 leaves late-arriving records two hours to land).
@@ -28,4 +28,9 @@ def hourly_rating_schedule(context: ScheduleEvaluationContext) -> RunRequest:
 # Each night after billing, the dbt data tests that billing does not run, on what it built.
 warehouse_tests_schedule = ScheduleDefinition(
     job=warehouse_tests_job, cron_schedule="0 3 * * *", execution_timezone="UTC"
+)
+
+# Each day after billing, the dunning ladder as of that day.
+dunning_schedule = build_schedule_from_partitioned_job(
+    dunning_job, hour_of_day=2, minute_of_hour=30
 )

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from jet import customer_fields as fields
@@ -270,7 +270,7 @@ def close_account(s: Session, actor: Actor, account_id: str, on: date) -> list[S
         )
     ended = [end_subscription(s, actor, sub, on) for sub in _in_force(s, account_id, on)]
     before = {"status": account.status, "closed_on": None}
-    account.status, account.closed_on = "closed", on
+    account.status, account.closed_on, account.hold = "closed", on, None
     record(
         s,
         actor,
@@ -672,20 +672,8 @@ def update_account(
         close_account(session, actor, account_id, datetime.now(UTC).date())
     elif status == "active" and account.status == "closed":
         reopen_account(session, actor, account_id)
-    elif status is not None and status != account.status:
-        topic = "account.suspended" if status == "suspended" else "account.reactivated"
-        record(
-            session,
-            actor,
-            topic,
-            "account",
-            account_id,
-            account_id=account_id,
-            before={"status": account.status},
-            after={"status": status},
-        )
-        publish(session, topic, account_id, {"account": account_id, "status": status})
-        account.status = status
+    elif status is not None and (status != account.status or account.hold):
+        _set_status(session, actor, account, status, hold=None)  # a person decides now
     before = _access(account)
     if expires is not None:
         account.expires_at = None if expires.lower() in _CLEAR else _expiry(expires)
@@ -700,6 +688,72 @@ def update_account(
         _announce_update(session, actor, account_id, old, new)
     session.flush()
     return account
+
+
+NON_PAYMENT = "non-payment"
+HELD = {"status": "suspended", "hold": NON_PAYMENT}
+
+
+def hold_for_non_payment(s: Session, actor: Actor, overdue: dict[str, list[str]]) -> list[str]:
+    """Suspend each active account of `overdue` (account -> its overdue invoice numbers)
+    for non-payment (dunning): its sessions are disconnected and its logins told why,
+    until what is overdue is paid (`lift_non_payment_hold`). An account that is not active
+    is left as it is (a person's suspension stays theirs). The accounts suspended."""
+    now = datetime.now(UTC)
+    held: list[str] = []
+    ids = sorted(overdue)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        active = s.scalars(
+            select(Account.id).where(Account.id.in_(chunk), Account.status == "active")
+        ).all()
+        if not active:
+            continue
+        s.execute(
+            update(Account)
+            .where(Account.id.in_(active))
+            .values(status="suspended", hold=NON_PAYMENT)
+        )
+        was = {"status": "active", "hold": None}
+        rows = [
+            _status_rows(actor, a, was, {**HELD, "invoices": ", ".join(overdue[a])}, now)
+            for a in active
+        ]
+        insert_rows(s, AuditEntry.__table__, [audit for audit, _ in rows])
+        insert_rows(s, Event.__table__, [event for _, event in rows])
+        held += active
+    return held
+
+
+def lift_non_payment_hold(s: Session, actor: Actor, account_id: str) -> bool:
+    """Make an account that Jet suspended for non-payment active again; a suspension a
+    person made is left alone. Whether it was lifted."""
+    account = get_account(s, account_id)
+    if account.status != "suspended" or account.hold != NON_PAYMENT:
+        return False
+    _set_status(s, actor, account, "active", hold=None)
+    return True
+
+
+def _set_status(
+    s: Session, actor: Actor, account: Account, status: str, *, hold: str | None
+) -> None:
+    """Suspend or reactivate, with its audit entry and `account.suspended` (its sessions
+    are disconnected) or `account.reactivated` event."""
+    before = {"status": account.status, "hold": account.hold}
+    audit, event = _status_rows(actor, account.id, before, {"status": status, "hold": hold})
+    s.add(AuditEntry(**audit))
+    s.add(Event(**event))
+    account.status, account.hold = status, hold
+
+
+def _status_rows(
+    actor: Actor, account_id: str, before: dict, after: dict, at: datetime | None = None
+) -> tuple[dict, dict]:
+    """The audit row and the event of a status change."""
+    topic = "account.suspended" if after["status"] == "suspended" else "account.reactivated"
+    audit = entry(actor, topic, "account", account_id, account_id, before, after, at)
+    return audit, event_row(topic, account_id, {"account": account_id, **plain(after)}, at=at)
 
 
 def _announce_update(

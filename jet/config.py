@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     # days (hourly rating writes about 2 GB a year); the latest result of every check is
     # kept however old. The store's findings and waivers are not affected.
     quality_retention_days: int = Field(default=90, ge=1)
+    # Where notices (dunning reminders) are sent from and through: JET_SMTP_HOST unset
+    # means no mail server, and reminders wait in the outbox until one is set.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    mail_from: str = "billing@localhost"
 
     @cached_property
     def root(self) -> Path:

@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jet.accounts import get_account
+from jet.accounts import NON_PAYMENT, get_account, lift_non_payment_hold
 from jet.audit import Actor, record
 from jet.errors import JetError
 from jet.money import format_money
@@ -274,7 +274,25 @@ def record_payment(
         after["invoice"] = invoice
     _announce(s, actor, f"{kind}.recorded", "payment.recorded", entry, {"kind": kind, **after})
     settle(s, account_id)
+    reconnect_if_paid(s, actor, [account_id])
     return entry
+
+
+def reconnect_if_paid(s: Session, actor: Actor, account_ids: list[str]) -> None:
+    """Lift the non-payment hold of those accounts that owe nothing any more: paying in
+    full reactivates an account that dunning suspended (docs/dunning.md)."""
+    held = [
+        account_id
+        for start in range(0, len(account_ids), 10_000)
+        for account_id in s.scalars(
+            select(Account.id).where(
+                Account.id.in_(account_ids[start : start + 10_000]), Account.hold == NON_PAYMENT
+            )
+        )
+    ]
+    for account_id in held:
+        if balance(s, account_id) <= 0:
+            lift_non_payment_hold(s, actor, account_id)
 
 
 def _payment(s: Session, payment_id: int) -> LedgerEntry:

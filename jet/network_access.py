@@ -19,6 +19,7 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from jet.catalog import (
     RADIUS_INTEGER_MAX,
@@ -37,6 +38,7 @@ from jet.store.models import Account, CatalogVersion, NasClient, Subscription
 # reply never tells whether an account exists.
 LOGIN_INCORRECT = "Login incorrect"
 SUSPENDED = "Account suspended: please contact support"
+UNPAID = "Suspended for non-payment: please pay the overdue invoices to reconnect"
 CLOSED = "Account closed: please contact support"
 EXPIRED = "Account expired on {day}"
 NO_BALANCE = "No prepaid balance left: please top up"
@@ -74,6 +76,7 @@ class Login:
     balance: Decimal | None
     framed_ip: str | None
     plans: tuple[PlanPeriod, ...] = ()
+    hold: str | None = None  # why Jet suspended it or the account it is billed to
 
     def plan_on(self, day: date) -> PlanPeriod | None:
         """The subscription in force on `day` (the latest started, if several are)."""
@@ -128,7 +131,8 @@ def decide(
 
     The name is `account` or `account@realm`; without a realm, the NAS's realm is meant.
     In order: an unknown account (or one of another realm, or without a password) and a
-    wrong password are both "Login incorrect"; then a suspended or closed account, an
+    wrong password are both "Login incorrect"; then a closed account, one suspended (by
+    dunning, or under a cost-centre dunning suspended: "Suspended for non-payment"), an
     expired one (access ends at 00:00 UTC of `expires_at`), a prepaid one with no
     balance left (<= 0), and one with no subscription in force today are refused with a
     Reply-Message saying so. Otherwise it is accepted with its plan's reply attributes
@@ -144,10 +148,12 @@ def decide(
         return _reject("unknown_user", LOGIN_INCORRECT)
     if not password_ok(login.password):
         return _reject("wrong_password", LOGIN_INCORRECT, login)
+    if login.status not in ("active", "suspended"):
+        return _reject("closed", CLOSED, login)
+    if login.hold:
+        return _reject("suspended", UNPAID, login)
     if login.status == "suspended":
         return _reject("suspended", SUSPENDED, login)
-    if login.status != "active":
-        return _reject("closed", CLOSED, login)
     if login.expires_at is not None and today >= login.expires_at:
         return _reject("expired", EXPIRED.format(day=login.expires_at.isoformat()), login)
     if login.prepaid and (login.balance is None or login.balance <= 0):
@@ -270,6 +276,7 @@ def load_view(db_url: str) -> AccessView:
             Account.framed_ip,
         ).where(can_log_in)
         credits = credit_left(s)
+        holds = _holds(s)
         logins = {
             row.id: Login(
                 account_id=row.id,
@@ -281,12 +288,33 @@ def load_view(db_url: str) -> AccessView:
                 balance=credits.get(row.parent_id or row.id, Decimal(0)) if row.prepaid else None,
                 framed_ip=row.framed_ip,
                 plans=tuple(periods.get(row.id, ())),
+                hold=holds(row.id),
             )
             for row in s.execute(accounts)
         }
         nas_realms = dict(s.execute(select(NasClient.address, NasClient.realm_id)).all())
         remote_realms = home_servers(s)
     return AccessView(logins, nas_realms, remote_realms)
+
+
+def _holds(s: Session) -> Callable[[str], str | None]:
+    """The hold of an account or of the nearest account above it: a cost-centre suspended
+    for non-payment takes its users' logins with it."""
+    held = dict(s.execute(select(Account.id, Account.hold).where(Account.hold.is_not(None))).all())
+    if not held:
+        return lambda account_id: None
+    parents = dict(
+        s.execute(select(Account.id, Account.parent_id).where(Account.parent_id.is_not(None))).all()
+    )
+
+    def hold(account_id: str) -> str | None:
+        while account_id is not None:
+            if account_id in held:
+                return held[account_id]
+            account_id = parents.get(account_id)
+        return None
+
+    return hold
 
 
 @dataclass(slots=True)

@@ -33,6 +33,7 @@ TOPICS = (
     "payment.refunded",
     "payment.reversed",
     "invoice.written_off",
+    "dunning.reminder",
     "mandate.added",
     "mandate.revoked",
     "card.added",

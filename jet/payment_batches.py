@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jet.audit import Actor, entry
-from jet.ledger import METHODS, ZERO, LedgerError, parse_amount
+from jet.ledger import METHODS, ZERO, LedgerError, parse_amount, reconnect_if_paid
 from jet.outbox import event_row
 from jet.store.bulk import insert_rows
 from jet.store.models import (
@@ -116,6 +116,7 @@ def record_payments(s: Session, actor: Actor, received: list[Received]) -> list[
         allocations += _settle(state, now)
     for model, values in ((Allocation, allocations), (AuditEntry, audits), (Event, events)):
         insert_rows(s, model.__table__, values)
+    reconnect_if_paid(s, actor, sorted(opened))
     return ids
 
 

@@ -7,8 +7,13 @@ from __future__ import annotations
 from ingest.radius import dispatcher as radius
 from jet import card_charges
 from jet.deliveries import Subscriber
-from reports import event_feed
+from reports import event_feed, notices
 
 
 def subscribers() -> list[Subscriber]:
-    return [radius.subscriber(), event_feed.subscriber(), card_charges.subscriber()]
+    return [
+        radius.subscriber(),
+        event_feed.subscriber(),
+        card_charges.subscriber(),
+        notices.subscriber(),
+    ]

@@ -117,6 +117,10 @@ class Account(Base):
     delivery: Mapped[str] = mapped_column(String(16), default="email", server_default="email")
     notes: Mapped[str | None] = mapped_column(Text)
     closed_on: Mapped[date | None] = mapped_column(Date)
+    # Why a suspended account is suspended, when Jet did it ("non-payment": dunning; a
+    # payment that clears what is overdue lifts it). None: a person did, and only a
+    # person lifts it.
+    hold: Mapped[str | None] = mapped_column(String(32))
 
 
 class Subscription(Base):
@@ -513,3 +517,21 @@ class CardCharge(Base):
     reason: Mapped[str | None] = mapped_column(String(64))
     reference: Mapped[str] = mapped_column(String(200))
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+
+
+class DunningAction(Base):
+    """A step of the dunning ladder taken for an overdue invoice: once per (account,
+    invoice, step), whatever runs again. `step` is its position in the realm's ladder,
+    `action` what it did (remind, suspend, close), `fee` the late fee it billed."""
+
+    __tablename__ = "dunning_actions"
+    __table_args__ = (UniqueConstraint("entry_id", "step"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    step: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    fee: Mapped[Decimal | None] = mapped_column(Money)
+    due_date: Mapped[date] = mapped_column(Date)
+    taken_on: Mapped[date] = mapped_column(Date)
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
