@@ -295,6 +295,24 @@ class DunningStep(_Frozen):
     action: Literal["remind", "suspend", "close"]
     fee: Money | None = None
 
+    @field_validator("after_days")
+    @classmethod
+    def _after(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(
+                f"after_days counts days past the due date: give 1 or more, got {value}"
+            )
+        return value
+
+    @field_validator("fee")
+    @classmethod
+    def _fee(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and value == 0:
+            raise ValueError(
+                'a late fee of 0 bills nothing: give an amount such as "10.00" or leave fee out'
+            )
+        return value
+
 
 class Prepaid(_Frozen):
     """Prepaid accounts of the realm: `low_balance` is where a warning event fires."""
@@ -324,6 +342,19 @@ class Realm(_Frozen):
     gateway: Gateway | None = None
     dunning: tuple[DunningStep, ...] | None = None
     prepaid: Prepaid | None = None
+
+    @field_validator("dunning")
+    @classmethod
+    def _ladder(cls, steps: tuple[DunningStep, ...] | None) -> tuple[DunningStep, ...] | None:
+        seen = set()
+        for step in steps or ():
+            if (step.after_days, step.action) in seen:
+                raise ValueError(
+                    f"dunning has two {step.action} steps at {step.after_days} days: "
+                    "each step is taken once, so give each (after_days, action) once"
+                )
+            seen.add((step.after_days, step.action))
+        return steps
 
     @property
     def terms_days(self) -> int:

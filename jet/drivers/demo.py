@@ -122,16 +122,19 @@ def _print_summary(settings: Settings) -> None:
 
 _MONEY = """
     select realm_id, currency,
+           count(distinct account_id) filter (where open_amount > 0 and kind = 'invoice'),
            sum(amount) filter (where kind in ('invoice', 'credit_note', 'usage')) as invoiced,
            -sum(amount) filter (where kind in ('payment', 'top_up')) as received,
-           sum(amount) filter (where kind in ('refund', 'reversal')) as returned,
-           sum(amount) as owed,
-           count(distinct account_id) filter (where open_amount > 0 and kind = 'invoice')
+           -sum(amount) filter (where kind = 'write_off') as written_off,
+           sum(amount) as owed
     from fct_ledger_entries group by all order by realm_id
 """
 _METHODS = """
-    select realm_id, coalesce(method, kind), count(*), -sum(amount) from fct_ledger_entries
-    where kind in ('payment', 'top_up') group by all order by 1, 2
+    select realm_id,
+           case when kind = 'payment' then method else concat_ws(' ', method, kind) end,
+           count(*), -sum(amount)
+    from fct_ledger_entries
+    where kind in ('payment', 'top_up', 'refund', 'reversal') group by all order by 1, 2
 """
 
 
@@ -141,21 +144,23 @@ def _print_money(settings: Settings) -> None:
     money, methods = con.execute(_MONEY).fetchall(), con.execute(_METHODS).fetchall()
     con.close()
     table = Table(title="Money in (fct_ledger_entries)", title_justify="left")
-    for column in ("realm", "invoiced", "received", "returned", "owed", "accounts owing"):
+    columns = ("realm", "invoiced", "received", "written off", "owed", "owing")
+    for column in columns:
         table.add_column(column, justify="left" if column == "realm" else "right")
-    for realm, currency, invoiced, received, returned, owed, owing in money:
-        table.add_row(
-            f"{realm} ({currency})", f"{invoiced or 0:,.2f}", f"{received or 0:,.2f}",
-            f"{returned or 0:,.2f}", f"{owed or 0:,.2f}", f"{owing:,}",
-        )  # fmt: skip
+    for realm, currency, owing, *amounts in money:
+        table.add_row(f"{realm} ({currency})", *(f"{a or 0:,.2f}" for a in amounts), f"{owing:,}")
     console.print(table)
     by_realm: dict[str, list[str]] = {}
     for realm, method, count, amount in methods:
-        by_realm.setdefault(realm, []).append(f"{method} {count:,} ({amount:,.2f})")
+        by_realm.setdefault(realm, []).append(f"{method} {count:,} ({abs(amount):,.2f})")
     for realm, ways in by_realm.items():
-        console.print(f"  {realm} received by " + ", ".join(ways))
+        console.print(f"  {realm}: " + ", ".join(ways))
     console.print(
         "Balances:  .venv/bin/jet account balance acme-00001   ·   "
         ".venv/bin/jet payment list euro-001   ·   .venv/bin/jet payment unmatched"
     )
     console.print(f"SEPA files: {settings.root / 'sepa'}")
+    console.print(
+        "Dunning:   .venv/bin/jet dunning status --as-of 2026-11-30 (its reminders wait in "
+        "the outbox for a mail server: set JET_SMTP_HOST, then .venv/bin/jet events dispatch)"
+    )

@@ -6,7 +6,7 @@ logins at SkyFi topped up in cash. After billing: card charges on issue (the out
 card-gateway subscriber), bank transfers for most invoices (recorded as a batch, as a
 statement import records them), EuroWave's direct debits collected into pain.008 files
 and their bank statement imported (one returned debit, one transfer nobody can match),
-and the dunning ladder run over what is left unpaid."""
+and the dunning ladder run as of 30 November over what is left unpaid."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from schwifty import IBAN
 from sqlalchemy import select
 
-from jet import card_charges
+from jet import card_charges, dunning
 from jet.accounts import add_accounts, start_subscriptions, update_account
 from jet.audit import Actor
 from jet.bank_statements import read_camt053
@@ -109,6 +109,8 @@ def collect_money(settings: Settings, progress: Callable[[str], None]) -> dict[s
     with session(settings.db_url) as s:
         counts["transfers"] = _transfers(s)
         counts.update(_direct_debits(settings, s))
+        done = dunning.run(s, DUNNING_AS_OF)
+    counts.update({f"dunning {what}": n for what, n in sorted(done.taken.items()) if n})
     return counts
 
 

@@ -422,3 +422,18 @@ def test_bad_plan_radius_is_refused(tmp_path: Path, block: str, path: str, expec
     key = "plans.hotspot.radius" + (f".{path}" if path else "")
     assert [p for p, _ in error.problems] == [key]
     assert expected in error.problems[0][1]
+
+
+@pytest.mark.parametrize(
+    ("ladder", "said"),
+    [
+        ("[{after_days: 0, action: remind}]", "after_days counts days past the due date"),
+        ('[{after_days: 7, action: remind, fee: "0"}]', "a late fee of 0 bills nothing"),
+        ("[{after_days: 7, action: remind}, {after_days: 7, action: remind}]",
+         "dunning has two remind steps at 7 days"),
+        ("[{after_days: 7, action: warn}]", "dunning"),
+    ],
+)  # fmt: skip
+def test_a_bad_dunning_ladder_is_refused_saying_why(tmp_path: Path, ladder: str, said: str):
+    text = GOOD.replace("cycle_day: 1}", f"cycle_day: 1, dunning: {ladder}}}", 1)
+    assert said in str(refusal(tmp_path, text))
