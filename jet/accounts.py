@@ -753,7 +753,8 @@ def _status_rows(
     """The audit row and the event of a status change."""
     topic = "account.suspended" if after["status"] == "suspended" else "account.reactivated"
     audit = entry(actor, topic, "account", account_id, account_id, before, after, at)
-    return audit, event_row(topic, account_id, {"account": account_id, **plain(after)}, at=at)
+    said = {k: v for k, v in plain(after).items() if v is not None}  # no hold: none said
+    return audit, event_row(topic, account_id, {"account": account_id, **said}, at=at)
 
 
 def _announce_update(
