@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from jet.audit import Actor, record
 from jet.bank_statements import Line, Statement
 from jet.errors import JetError
-from jet.ledger import ZERO, LedgerError, take_back
+from jet.ledger import ZERO, LedgerError, record_payment, take_back
 from jet.payment_batches import CHUNK, Received, record_payments
 from jet.realms import catalog_on
 from jet.store.bulk import insert_rows
@@ -293,3 +293,31 @@ def unmatched(s: Session, realm_id: str | None = None) -> list[dict]:
         }  # fmt: skip
         for line in s.scalars(query.order_by(StatementLine.booked_on, StatementLine.id))
     ]
+
+
+def assign(
+    s: Session, actor: Actor, line_id: int, account_id: str, invoice: str | None = None
+) -> StatementLine:
+    """Record an unmatched credit line as the payment a person says it is: from
+    `account_id`, for `invoice` first if given (`jet.ledger.record_payment`, keyed by the
+    line, so it is paid once); the line is then `paid`."""
+    line = s.get(StatementLine, line_id)
+    if line is None or line.status != "unmatched":
+        raise StatementRefused(
+            f"there is no unmatched statement line {line_id}: `jet payment unmatched` lists them"
+        )
+    if line.amount <= 0:
+        raise StatementRefused(f"line {line_id} is a debit, not money received")
+    account = s.get(Account, account_id)
+    if account is not None and account.realm_id != line.realm_id:
+        raise StatementRefused(
+            f"{account_id} is in realm {account.realm_id}; line {line_id} was booked to "
+            f"{line.realm_id}'s account"
+        )
+    entry = record_payment(
+        s, actor, account_id, line.amount, "bank", reference=line.reference,
+        day=line.booked_on, invoice=invoice, key=line.key,
+    )  # fmt: skip
+    line.status, line.account_id, line.entry_id = "paid", account_id, entry.id
+    line.note = f"assigned by {actor.name}"
+    return line

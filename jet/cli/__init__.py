@@ -82,3 +82,4 @@ for command in (
     main.add_command(command)
 imports.import_.add_command(collect.import_bank_statement)
 payment.payment.add_command(collect.payment_unmatched)
+payment.payment.add_command(collect.payment_assign)

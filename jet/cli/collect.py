@@ -78,8 +78,8 @@ def import_bank_statement(file: Path, fmt: str | None, profile: str, as_json: bo
 @click.option("--realm", default=None, help="Only this realm's lines.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def payment_unmatched(realm: str | None, as_json: bool) -> None:
-    """Bank-statement lines no account or invoice was found for: record each by hand
-    (`jet payment record ACCOUNT AMOUNT --method bank --reference ...`)."""
+    """Bank-statement lines no account or invoice was found for: say whose each is with
+    `jet payment assign LINE ACCOUNT`."""
     from jet.statement_import import unmatched
     from jet.store.db import session
 
@@ -95,3 +95,21 @@ def payment_unmatched(realm: str | None, as_json: bool) -> None:
             f"{u['line']:>8}  {u['booked_on']}  {u['currency']} {u['amount']:>12}  "
             f"{who}  {u['reference'] or ''}{note}"
         )
+
+
+@click.command("assign", epilog=EXIT_CODES)
+@click.argument("line", type=int)
+@click.argument("account")
+@click.option("--invoice", default=None, help="Pay this invoice number first.")
+def payment_assign(line: int, account: str, invoice: str | None) -> None:
+    """Record unmatched statement LINE as a payment from ACCOUNT (its billing account):
+    it pays --invoice first, then the oldest open invoices."""
+    from jet.audit import Actor
+    from jet.statement_import import assign
+    from jet.store.db import session
+
+    with session(load_settings().db_url) as s:
+        done = assign(s, Actor.here(), line, account, invoice)
+    click.echo(
+        f"line {line}: payment {done.entry_id} of {done.currency} {done.amount} from {account}"
+    )

@@ -191,6 +191,18 @@ def test_a_statement_matched_imported_twice_and_a_return_reversing(db, tmp_path)
     jet("collect", "sepa", "eurowave", "--date", "2026-01-30", "--out", str(again))
     assert debits(again) == [("FRST", "EW-MANDATE-0001", "47.48", "Invoice EUROWAVE-000001")]
 
+    # a person knows the donation is anna's: it becomes her payment, once
+    [line] = json.loads(jet("payment", "unmatched", "--json"))
+    assert "of EUR 99.99 from anna" in jet("payment", "assign", str(line["line"]), "anna")
+    assert json.loads(jet("payment", "unmatched", "--json")) == []
+    with session(db) as s:
+        shown = balance_detail(s, "anna")  # it pays her reopened 47.48 first
+        assert (shown["open"], shown["credit"]) == ([], "52.51")
+    refused = CliRunner().invoke(main, ["payment", "assign", str(line["line"]), "anna"])
+    assert refused.exit_code == 1 and "no unmatched statement line" in refused.output
+    again = json.loads(jet("import", "bank-statement", str(camt), "--json"))
+    assert again == {"realm": "eurowave", "already imported": 5}
+
 
 def test_a_csv_statement_of_a_bank_without_camt(db, tmp_path) -> None:
     path = tmp_path / "statement.csv"
