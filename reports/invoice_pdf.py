@@ -14,8 +14,7 @@ becomes "o") instead of failing.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -23,47 +22,10 @@ from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from jet.money import format_money, minor_units
+from reports.invoice_document import InvoiceDocument, InvoiceDocumentLine
 from reports.write_once import write_once
 
 __all__ = ["InvoiceDocument", "InvoiceDocumentLine", "render_invoice", "write_invoice"]
-
-
-@dataclass
-class InvoiceDocumentLine:
-    """One printed line: the account (user) that caused it and its amount."""
-
-    account_id: str
-    description: str
-    kind: str
-    period_start: date
-    period_end: date
-    quantity: Decimal
-    amount: Decimal
-
-
-@dataclass
-class InvoiceDocument:
-    """Everything an issued invoice prints; amounts already rounded by billing."""
-
-    number: str
-    realm_name: str
-    realm_id: str
-    currency: str
-    bill_date: date
-    issued_at: datetime
-    account_id: str
-    account_name: str
-    lines: list[InvoiceDocumentLine]
-    subtotal: Decimal
-    tax: Decimal
-    tax_rate: Decimal
-    total: Decimal
-    title: str = "Tax invoice"  # "Credit note" for a credit note
-    note: str = ""  # printed under the title: what a credit note corrects, and why
-    # An invoice's due date, and the account's credit that paid it at issue
-    # (jet.ledger_documents): with them it prints its due date and the amount due.
-    due_date: date | None = None
-    credit_applied: Decimal | None = None
 
 
 # Characters outside Latin-1 that have an obvious plain replacement.
