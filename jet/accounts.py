@@ -801,6 +801,25 @@ def get_account(session: Session, account_id: str) -> Account:
     return account
 
 
+def paying_account(session: Session, account_id: str, doing: str, error: type[JetError]) -> Account:
+    """The account, if it pays its own invoices and is open: payments, cards and
+    mandates belong to the account the invoices go to, never to a user billed to a
+    parent. `doing` says what the caller was asked ("store the card"), `error` is the
+    caller's kind of failure."""
+    account = get_account(session, account_id)
+    if account.parent_id is not None:
+        raise error(
+            f"{account_id} is billed to {account.parent_id}: {doing} for "
+            f"{account.parent_id}, which pays its invoices"
+        )
+    if account.status == "closed":
+        raise error(
+            f"{account_id} is closed: reopen it (`jet account reopen {account_id}`) "
+            f"before you {doing}"
+        )
+    return account
+
+
 def _expiry(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())

@@ -22,8 +22,9 @@ from uuid import uuid4
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from jet.accounts import paying_account
 from jet.audit import Actor, record
-from jet.cards import billing_account, cards, realm_gateway
+from jet.cards import cards, realm_gateway
 from jet.config import Settings
 from jet.deliveries import Delivered, Failed, Result, Subscriber
 from jet.gateways import CardError, GatewayError, Outcome
@@ -97,7 +98,7 @@ def top_up(
     """Charge `amount` to a prepaid account's card and record it as a top-up; the
     attempt, charged or declined. The same `key` again returns the first attempt and
     charges nothing."""
-    account = billing_account(s, account_id, "top up")
+    account = paying_account(s, account_id, "top up", CardError)
     if not account.prepaid:
         raise CardError(
             f"{account_id} is not prepaid: its invoices are charged to its card when issued; "

@@ -12,14 +12,14 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jet.accounts import get_account
+from jet.accounts import get_account, paying_account
 from jet.audit import Actor, record
 from jet.catalog import Gateway as GatewaySettings
 from jet.gateways import CardError, Gateway, parse_card, secret
 from jet.outbox import publish
 from jet.realms import catalog_on
 from jet.sandbox_gateway import SandboxGateway
-from jet.store.models import Account, PaymentCard
+from jet.store.models import PaymentCard
 
 # The gateways this Jet ships, by the catalog's `gateway.kind`.
 GATEWAYS = {"sandbox": SandboxGateway}
@@ -38,20 +38,6 @@ def realm_gateway(s: Session, realm_id: str, day: date) -> tuple[Gateway, Gatewa
     return GATEWAYS[settings.kind](secret(settings.kind, settings.secret_env, realm_id)), settings
 
 
-def billing_account(s: Session, account_id: str, doing: str) -> Account:
-    """The account, if cards may be stored and charged for it: a billing account (no
-    parent) that is not closed."""
-    account = get_account(s, account_id)
-    if account.parent_id is not None:
-        raise CardError(
-            f"{account_id} is billed to {account.parent_id}: {doing} for {account.parent_id}, "
-            "which pays its invoices"
-        )
-    if account.status == "closed":
-        raise CardError(f"{account_id} is closed: reopen it (`jet account reopen`) first")
-    return account
-
-
 def add_card(
     s: Session,
     actor: Actor,
@@ -64,7 +50,7 @@ def add_card(
     """Store a card for the billing account at its realm's gateway; from now on it is the
     card its invoices and top-ups are charged to."""
     today = today or datetime.now(UTC).date()
-    account = billing_account(s, account_id, "store the card")
+    account = paying_account(s, account_id, "store the card", CardError)
     card = parse_card(number, expiry, cvc, today)
     gateway, settings = realm_gateway(s, account.realm_id, today)
     stored = gateway.store(card)

@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jet.accounts import NON_PAYMENT, get_account, lift_non_payment_hold
+from jet.accounts import NON_PAYMENT, lift_non_payment_hold, paying_account
 from jet.audit import Actor, record
 from jet.errors import JetError
 from jet.money import format_money
@@ -209,16 +209,6 @@ def accounts_in_credit(s: Session, account_ids: list[str]) -> list[str]:
     return found
 
 
-def _billing(s: Session, account_id: str, doing: str) -> Account:
-    account = get_account(s, account_id)
-    if account.parent_id is not None:
-        raise LedgerError(
-            f"{account_id} is billed to {account.parent_id}: {doing} on {account.parent_id}, "
-            "whose invoices carry its charges"
-        )
-    return account
-
-
 def _places(s: Session, account: Account) -> tuple[int, str]:
     realm = s.get(Realm, account.realm_id)
     return realm.minor_units, realm.currency
@@ -240,12 +230,7 @@ def record_payment(
     """Record money received from a billing account (`kind` top_up for a prepaid one):
     it pays invoice number `invoice` first when given, then the oldest open ones; what
     is left stays as credit for the next invoice."""
-    account = _billing(s, account_id, "record the payment")
-    if account.status == "closed":
-        raise LedgerError(
-            f"{account_id} is closed: reopen it (`jet account reopen {account_id}`) before "
-            "recording a payment, or record it on the account that pays"
-        )
+    account = paying_account(s, account_id, "record the payment", LedgerError)
     if method not in METHODS:
         raise LedgerError(f"unknown method {method!r}: give one of {', '.join(METHODS)}")
     places, currency = _places(s, account)

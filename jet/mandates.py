@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jet import bank_ids
-from jet.accounts import get_account
+from jet.accounts import get_account, paying_account
 from jet.audit import Actor, record
 from jet.errors import JetError
 from jet.outbox import publish
@@ -39,14 +39,7 @@ def add_mandate(
 ) -> Mandate:
     """Record the mandate `reference` that billing account `account_id` signed on
     `signed_on` for collecting from `iban`. An account has one active mandate at a time."""
-    account = get_account(s, account_id)
-    if account.parent_id is not None:
-        raise MandateError(
-            f"{account_id} is billed to {account.parent_id}: add the mandate to "
-            f"{account.parent_id}, whose invoices are collected"
-        )
-    if account.status == "closed":
-        raise MandateError(f"{account_id} is closed: reopen it before adding a mandate")
+    account = paying_account(s, account_id, "add the mandate", MandateError)
     catalog = catalog_on(s, account.realm_id, signed_on)
     if catalog is None or catalog.realm.sepa is None:
         raise MandateError(
