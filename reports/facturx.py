@@ -60,6 +60,7 @@ UNIT_CODES = {
     "each": "C62",
 }
 EACH = "C62"
+_ADDRESS_LINES = ("ram:LineOne", "ram:LineTwo", "ram:LineThree")
 
 # UNTDID 4461 payment means (BT-81).
 SEPA_CREDIT_TRANSFER, CREDIT_TRANSFER = "58", "30"
@@ -346,10 +347,16 @@ def _party(parent: etree._Element, tag: str, party: Party, country: str) -> None
     element = _el(parent, tag)
     _el(element, "ram:Name", party.name)
     address = _el(element, "ram:PostalTradeAddress")
-    for field, text in zip(("ram:LineOne", "ram:LineTwo", "ram:LineThree"), party.address):
+    printed = (
+        party.address
+        if len(party.address) <= 3
+        else (
+            *party.address[:2],
+            ", ".join(party.address[2:]),  # the rest on the third line
+        )
+    )
+    for field, text in zip(_ADDRESS_LINES, printed, strict=False):
         _el(address, field, text)
-    if len(party.address) > 3:  # the rest on the third line
-        address[-1].text = ", ".join(party.address[2:])
     _el(address, "ram:CountryID", country.upper())
     if party.email:
         _el(_el(element, "ram:URIUniversalCommunication"), "ram:URIID", party.email, schemeID="EM")
