@@ -141,11 +141,11 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
         account = _el(means, "ram:PayeePartyCreditorFinancialAccount")
         if payment.iban:
             _el(account, "ram:IBANID", payment.iban.replace(" ", ""))
-        else:
-            proprietary = " ".join(filter(None, (payment.bank_code, payment.account_number)))
-            _el(account, "ram:ProprietaryID", proprietary)
         if payment.account_name:
             _el(account, "ram:AccountName", payment.account_name)
+        if not payment.iban:  # a domestic account: an Australian BSB and account number
+            proprietary = " ".join(filter(None, (payment.bank_code, payment.account_number)))
+            _el(account, "ram:ProprietaryID", proprietary)
         if payment.bic:
             _el(
                 _el(means, "ram:PayeeSpecifiedCreditorFinancialInstitution"),
