@@ -64,6 +64,7 @@ _ADDRESS_LINES = ("ram:LineOne", "ram:LineTwo", "ram:LineThree")
 
 # UNTDID 4461 payment means (BT-81).
 SEPA_CREDIT_TRANSFER, CREDIT_TRANSFER = "58", "30"
+ABN_SCHEME = "0151"  # ISO 6523 ICD of the Australian Business Number
 EXEMPTION_REASON = "Not subject to tax"  # BT-120, for category E (BR-E-10)
 
 # The seller's country where the realm's seller block names none: the country of the
@@ -127,8 +128,7 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
     _party(agreement, "ram:SellerTradeParty", seller, seller_country)
     _party(agreement, "ram:BuyerTradeParty", buyer, buyer.country or seller_country)
 
-    delivery = _el(trade, "ram:ApplicableHeaderTradeDelivery")
-    del delivery  # no delivery information: the billing period says when (BG-14)
+    _el(trade, "ram:ApplicableHeaderTradeDelivery")  # empty: the periods say when (BG-14)
 
     settlement = _el(trade, "ram:ApplicableHeaderTradeSettlement")
     payment = doc.payment
@@ -343,34 +343,35 @@ def _price(
 
 
 def _party(parent: etree._Element, tag: str, party: Party, country: str) -> None:
-    """A seller or buyer (BG-4, BG-7): name, postal address and tax registration."""
+    """A seller or buyer (BG-4, BG-7): name, legal registration, postal address, e-mail
+    and tax registration.
+
+    A VAT number (it starts with its country's prefix, as EU ones do) is the party's VAT
+    identifier (BT-31, BT-48: schemeID "VA"). Another tax id (an Australian ABN, a New
+    Zealand GST number) is no VAT identifier (BR-CO-09): it is the party's legal
+    registration (BT-30, BT-47; ISO 6523 scheme 0151 for an ABN), which identifies a
+    seller (BR-CO-26), and a seller's tax registration (BT-32: schemeID "FC", which
+    BR-S-02 asks of a seller of taxed lines)."""
     element = _el(parent, tag)
     _el(element, "ram:Name", party.name)
+    tax_id = (party.tax_id or "").replace(" ", "")
+    vat = len(tax_id) > 2 and tax_id[:2].isalpha() and tax_id[:2].isupper()
+    if tax_id and not vat:
+        abn = country.upper() == "AU" and len(tax_id) == 11 and tax_id.isdigit()
+        legal = _el(element, "ram:SpecifiedLegalOrganization")
+        _el(legal, "ram:ID", tax_id, **({"schemeID": ABN_SCHEME} if abn else {}))
     address = _el(element, "ram:PostalTradeAddress")
-    printed = (
-        party.address
-        if len(party.address) <= 3
-        else (
-            *party.address[:2],
-            ", ".join(party.address[2:]),  # the rest on the third line
-        )
-    )
+    printed = party.address
+    if len(printed) > 3:  # the rest on the third line
+        printed = (*printed[:2], ", ".join(printed[2:]))
     for field, text in zip(_ADDRESS_LINES, printed, strict=False):
         _el(address, field, text)
     _el(address, "ram:CountryID", country.upper())
     if party.email:
         _el(_el(element, "ram:URIUniversalCommunication"), "ram:URIID", party.email, schemeID="EM")
-    if party.tax_id:
+    if vat or (tax_id and tag == "ram:SellerTradeParty"):
         registration = _el(element, "ram:SpecifiedTaxRegistration")
-        _el(registration, "ram:ID", party.tax_id.replace(" ", ""), schemeID=_tax_scheme(party))
-
-
-def _tax_scheme(party: Party) -> str:
-    """ "VA" for a VAT identifier (BT-31: it starts with its ISO 3166 country prefix, as EU
-    VAT numbers do, BR-CO-09), else "FC" (BT-32, the seller's tax registration: an
-    Australian ABN, a New Zealand GST number)."""
-    prefix = party.tax_id.replace(" ", "")[:2] if party.tax_id else ""
-    return "VA" if len(prefix) == 2 and prefix.isalpha() and prefix.isupper() else "FC"
+        _el(registration, "ram:ID", tax_id, schemeID="VA" if vat else "FC")
 
 
 def _period(parent: etree._Element, start: date, last_day: date) -> None:

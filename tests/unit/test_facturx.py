@@ -175,6 +175,11 @@ def test_an_invoice_is_valid_en16931_and_its_totals_are_the_invoices(aud):
     seller = root.xpath("//ram:SellerTradeParty", namespaces=NS)[0]
     assert text(seller, "ram:SpecifiedTaxRegistration/ram:ID") == "51824753556"
     assert seller.xpath("ram:SpecifiedTaxRegistration/ram:ID/@schemeID", namespaces=NS) == ["FC"]
+    # an ABN is the seller's legal registration too, which identifies it (BR-CO-26)
+    assert text(seller, "ram:SpecifiedLegalOrganization/ram:ID") == "51824753556"
+    assert seller.xpath("ram:SpecifiedLegalOrganization/ram:ID/@schemeID", namespaces=NS) == [
+        "0151"
+    ]
     assert text(seller, "ram:PostalTradeAddress/ram:CountryID") == "AU"
     assert root.xpath("//ram:BilledQuantity/@unitCode", namespaces=NS) == [
         "MON",
@@ -236,6 +241,24 @@ def test_a_credit_note_is_381_with_positive_amounts_naming_the_invoice(credit_no
     assert text(means, "ram:TypeCode") == "58"
     assert text(means, ".//ram:IBANID") == "DE89370400440532013000"
     assert text(means, ".//ram:BICID") == "COBADEFFXXX"
+
+
+def test_a_buyers_abn_is_its_legal_registration_and_a_vat_number_its_vat_id(aud):
+    company = Party(
+        "Globex Corporation Pty Ltd", ("Level 4, 100 Harbour St",), "AU", "51 824 753 556"
+    )
+    root = etree.fromstring(cii_xml(dataclasses.replace(aud, buyer=company)))
+    buyer = root.xpath("//ram:BuyerTradeParty", namespaces=NS)[0]
+    assert text(buyer, "ram:SpecifiedLegalOrganization/ram:ID") == "51824753556"
+    assert not buyer.xpath("ram:SpecifiedTaxRegistration", namespaces=NS)  # BT-48 is VAT only
+
+    french = dataclasses.replace(company, country="FR", tax_id="FR 40303265045")
+    xml = cii_xml(dataclasses.replace(aud, buyer=french))
+    checked_totals(xml)
+    buyer = etree.fromstring(xml).xpath("//ram:BuyerTradeParty", namespaces=NS)[0]
+    assert text(buyer, "ram:SpecifiedTaxRegistration/ram:ID") == "FR40303265045"
+    assert buyer.xpath("ram:SpecifiedTaxRegistration/ram:ID/@schemeID", namespaces=NS) == ["VA"]
+    assert not buyer.xpath("ram:SpecifiedLegalOrganization", namespaces=NS)
 
 
 def test_a_document_without_lines_gets_one_for_its_subtotal(aud):
