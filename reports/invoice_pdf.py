@@ -22,6 +22,7 @@ from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from jet.money import format_money, minor_units
+from reports.facturx import with_einvoice
 from reports.invoice_document import InvoiceDocument, InvoiceDocumentLine
 from reports.write_once import write_once
 
@@ -333,6 +334,10 @@ def write_invoice(doc: InvoiceDocument, directory: Path) -> Path:
     """Write `<directory>/<realm_id>/<number>.pdf` once (`write_once`) and return its
     path. An existing file is an issued invoice and is left exactly as it is."""
     folder = Path(directory) / _path_part(doc.realm_id, "realm id")
-    return write_once(
-        folder / f"{_path_part(doc.number, 'number')}.pdf", lambda: render_invoice(doc)
-    )
+    return write_once(folder / f"{_path_part(doc.number, 'number')}.pdf", lambda: _file(doc))
+
+
+def _file(doc: InvoiceDocument) -> bytes:
+    """The rendered invoice, as a Factur-X e-invoice unless the realm turned them off."""
+    pdf = render_invoice(doc)
+    return with_einvoice(pdf, doc) if doc.brand.einvoice else pdf

@@ -110,12 +110,13 @@ def _documents(s: Session, invoices: list[Row]) -> list[InvoiceDocument]:
             InvoiceLine.period_end,
             InvoiceLine.quantity,
             InvoiceLine.amount,
+            InvoiceLine.taxable,
         )
         .where(InvoiceLine.invoice_id.in_(lines))
         .order_by(InvoiceLine.invoice_id, InvoiceLine.id)
     )
-    for invoice_id, *fields in s.execute(query):
-        lines[invoice_id].append(InvoiceDocumentLine(*fields))
+    for invoice_id, *fields, taxable in s.execute(query):
+        lines[invoice_id].append(InvoiceDocumentLine(*fields, taxable=taxable))
     paid = _paid_at_issue(s, [row.id for row in invoices if row.kind == "invoice"])
     due_dates: dict[tuple[str, date], date] = {}
     for row in invoices:
@@ -157,8 +158,10 @@ def _credit_note_heading(invoice: Row) -> dict[str, str]:
     if invoice.kind != "credit_note":
         return {}
     return {
+        "kind": "credit_note",
         "title": "Credit note",
         "note": f"Credits invoice {invoice.credited_number}: {invoice.reason}",
+        "credited_number": invoice.credited_number,
     }
 
 

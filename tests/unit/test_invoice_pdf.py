@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from reports.facturx import with_einvoice
 from reports.invoice_pdf import (
     InvoiceDocument,
     InvoiceDocumentLine,
@@ -242,12 +243,13 @@ def test_tax_rate_prints_as_percentage_without_trailing_zeros(small, tmp_path):
 def test_write_invoice_writes_once_and_never_replaces(small, tmp_path):
     path = write_invoice(small, tmp_path)
     assert path == tmp_path / "acme" / "ACME-000042.pdf"
-    assert path.read_bytes() == render_invoice(small)
+    written = path.read_bytes()
+    assert written == with_einvoice(render_invoice(small), small)
     assert [p.name for p in path.parent.iterdir()] == ["ACME-000042.pdf"]  # no temp left
 
     changed = dataclasses.replace(small, total=D("999.99"))
     assert write_invoice(changed, tmp_path) == path
-    assert path.read_bytes() == render_invoice(small)
+    assert path.read_bytes() == written
 
     path.write_bytes(b"issued elsewhere")
     assert write_invoice(small, tmp_path) == path
