@@ -176,17 +176,19 @@ def statement(s: Session, account_id: str, month: date, today: date | None = Non
     )
 
 
-def active_accounts(s: Session, month: date) -> list[str]:
-    """The billing accounts with ledger entries dated in the month beginning `month`."""
+def active_accounts(s: Session, month: date) -> list[tuple[str, str]]:
+    """The billing accounts (id, realm) with ledger entries dated in the month beginning
+    `month`."""
     month = month.replace(day=1)
-    return list(
-        s.scalars(
-            select(LedgerEntry.account_id)
+    return [
+        tuple(row)
+        for row in s.execute(
+            select(LedgerEntry.account_id, LedgerEntry.realm_id)
             .where(LedgerEntry.entry_date >= month, LedgerEntry.entry_date < next_month(month))
             .distinct()
             .order_by(LedgerEntry.account_id)
         )
-    )
+    ]
 
 
 def _numbers(s: Session, entries: list[LedgerEntry]) -> dict[int, str]:

@@ -7,6 +7,7 @@ the end of its month), and its file, once written, is never replaced (`write_onc
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -90,19 +91,25 @@ def render_statement(doc: Statement) -> bytes:
     return bytes(pdf.output())
 
 
-def statement_path(settings: Settings, doc: Statement) -> Path:
+def statement_path(settings: Settings, realm_id: str, account_id: str, month: date) -> Path:
     """`<pdf_dir>/<realm>/statements/<account>-<YYYY-MM>.pdf` (logins are file-name safe)."""
-    return settings.pdf_dir / doc.realm_id / "statements" / f"{doc.account_id}-{doc.label}.pdf"
+    return settings.pdf_dir / realm_id / "statements" / f"{account_id}-{month:%Y-%m}.pdf"
 
 
 def write_statement(doc: Statement, settings: Settings) -> Path:
     """Write the statement's file under the PDF folder once and return its path."""
-    return write_once(statement_path(settings, doc), lambda: render_statement(doc))
+    target = statement_path(settings, doc.realm_id, doc.account_id, doc.month)
+    return write_once(target, lambda: render_statement(doc))
 
 
-def render_statements(settings: Settings, month) -> list[Path]:
+def render_statements(settings: Settings, month: date, today: date | None = None) -> list[Path]:
     """Write the statement of the month beginning `month` of every billing account with
-    ledger entries dated in it that has none yet; return the statements' files."""
+    ledger entries dated in it that has none yet; return the new files. With `today`, a
+    month not over by then is refused (`jet.statements.statement`)."""
     with session(settings.db_url) as s:
-        docs = [statement(s, account_id, month) for account_id in active_accounts(s, month)]
+        docs = [
+            statement(s, account_id, month, today)
+            for account_id, realm_id in active_accounts(s, month)
+            if not statement_path(settings, realm_id, account_id, month).exists()
+        ]
     return [write_statement(doc, settings) for doc in docs]

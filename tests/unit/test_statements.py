@@ -135,3 +135,18 @@ def test_the_cli_writes_the_statement_once(db, settings, tmp_path) -> None:
     assert "YYYY-MM" in jet("account", "statement", "bob", "--month", "Feb", code=1)
     assert re.search("no account|not found|unknown", jet(
         "account", "statement", "nobody", "--month", "2026-02", code=1), re.I)  # fmt: skip
+
+
+def test_the_asset_writes_last_months_statements_of_accounts_with_entries(db, settings) -> None:
+    from dagster import materialize
+
+    from dagster_jet.assets.invoicing import statement_pdfs
+    from dagster_jet.resources import JetResource
+
+    folder = settings.pdf_dir / "acme" / "statements"
+    for run, written in (("2026-04-15", ["bob-2026-03.pdf"]), ("2026-04-16", [])):
+        before = set(folder.glob("*.pdf"))
+        result = materialize([statement_pdfs], partition_key=run, resources={"jet": JetResource()})
+        assert result.success
+        assert sorted(p.name for p in set(folder.glob("*.pdf")) - before) == written
+    assert [p.name for p in folder.glob("*.pdf")] == ["bob-2026-03.pdf"]  # not carol, shut
