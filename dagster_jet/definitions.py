@@ -4,7 +4,12 @@ from dagster import Definitions
 
 from dagster_jet.assets.alerts import usage_warnings
 from dagster_jet.assets.collecting import dunning_steps
-from dagster_jet.assets.invoicing import invoice_pdfs, issued_invoices, receipt_pdfs
+from dagster_jet.assets.invoicing import (
+    invoice_pdfs,
+    issued_invoices,
+    receipt_pdfs,
+    statement_pdfs,
+)
 from dagster_jet.assets.ops import ops_snapshot
 from dagster_jet.assets.prepaid import prepaid_deductions
 from dagster_jet.assets.raw import raw_assets
@@ -30,6 +35,7 @@ defs = Definitions(
         issued_invoices,
         invoice_pdfs,
         receipt_pdfs,
+        statement_pdfs,
         dunning_steps,
     ],
     asset_checks=[raw_sources_delivering, data_contracts],

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, asset
 
@@ -8,6 +8,7 @@ from jet.invoicing import issue_invoices
 from jet.quality.report import refusal
 from reports.issued_invoices import render_pdfs
 from reports.receipt_pdf import render_receipts
+from reports.statement_pdf import render_statements
 
 
 @asset(
@@ -43,29 +44,39 @@ def issued_invoices(context: AssetExecutionContext, jet: JetResource) -> Materia
     )
 
 
-@asset(
+# The documents rendered after the issue step: invoices, receipts, statements.
+_DOCUMENTS = dict(
     group_name="invoicing",
     kinds={"pdf"},
     partitions_def=bill_dates,
     backfill_policy=single_run,
     deps=[issued_invoices],
 )
+
+
+@asset(**_DOCUMENTS)
 def invoice_pdfs(context: AssetExecutionContext, jet: JetResource) -> MaterializeResult:
     """A PDF for every issued invoice that has none yet (existing files never change)."""
     written = render_pdfs(jet.settings())
     return MaterializeResult(metadata={"rendered": len(written)})
 
 
-@asset(
-    group_name="invoicing",
-    kinds={"pdf"},
-    partitions_def=bill_dates,
-    backfill_policy=single_run,
-    deps=[issued_invoices],
-)
+@asset(**_DOCUMENTS)
 def receipt_pdfs(context: AssetExecutionContext, jet: JetResource) -> MaterializeResult:
     """A receipt for every payment and top-up that has none yet: those a bank statement,
     the card gateway or the portal recorded since the last run (existing files never
     change)."""
     written = render_receipts(jet.settings())
     return MaterializeResult(metadata={"rendered": len(written)})
+
+
+@asset(**_DOCUMENTS)
+def statement_pdfs(context: AssetExecutionContext, jet: JetResource) -> MaterializeResult:
+    """Last month's statement (the month before the run's last bill date) of every billing
+    account with ledger entries dated in it that has none yet (existing files never
+    change)."""
+    last = date.fromisoformat(context.partition_key_range.end)
+    month = (last.replace(day=1) - timedelta(days=1)).replace(day=1)
+    written = render_statements(jet.settings(), month, today=last)
+    context.log.info(f"statements of {month:%Y-%m}: {len(written)} written")
+    return MaterializeResult(metadata={"month": f"{month:%Y-%m}", "rendered": len(written)})

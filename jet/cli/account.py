@@ -6,6 +6,7 @@ actor, with its audit entry and event."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -40,6 +41,39 @@ def account_balance(account_id: str, as_json: bool) -> None:
         echo_json(shown)
     else:
         echo_balance(shown)
+
+
+@account.command("statement", epilog=READ_EXIT_CODES)
+@click.argument("account_id", metavar="ACCOUNT")
+@click.option("--month", required=True, help="The month, as YYYY-MM; it must be over.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write the PDF here (default: under the PDF folder, kept once written).",
+)
+def account_statement(account_id: str, month: str, out: Path | None) -> None:
+    """Write the statement PDF of ACCOUNT's billing account for --month: opening balance,
+    each invoice, credit note, payment, refund and write-off, closing balance and amount
+    due. Prints the file's path."""
+    from datetime import UTC, datetime
+
+    from jet.statements import parse_month, statement
+    from jet.store.db import session
+    from reports.statement_pdf import render_statement, write_statement
+
+    if out is not None and not out.parent.is_dir():
+        raise click.BadParameter(
+            f"folder {out.parent} does not exist: create it or write elsewhere", param_hint="--out"
+        )
+    settings = load_settings()
+    with session(settings.db_url) as s:
+        doc = statement(s, account_id, parse_month(month), today=datetime.now(UTC).date())
+    if out is None:
+        out = write_statement(doc, settings)
+    else:
+        out.write_bytes(render_statement(doc))
+    click.echo(out)
 
 
 def _profile_options(command):
