@@ -29,6 +29,7 @@ OPS_TABLES: dict[str, pa.Schema] = {
             ("parent_id", pa.string()),
             ("status", pa.string()),
             ("prepaid", pa.bool_()),
+            ("tax_id", pa.string()),
         ]
     ),
     "subscriptions": pa.schema(
