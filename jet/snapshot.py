@@ -170,6 +170,7 @@ def _rows(session: Session) -> dict[str, list[dict]]:
         "quantity": line.quantity,
         "amount": line.amount,
         "taxable": line.taxable,
+        "line_id": line.id,
     }
     rows["issued_lines"] = [
         dict(zip(columns, values, strict=True))

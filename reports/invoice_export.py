@@ -26,6 +26,7 @@ from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jet.catalog import Catalog
@@ -36,6 +37,7 @@ from jet.ledger_documents import due_date
 from jet.money import round_money
 from jet.realms import catalog_on
 from jet.store.db import session
+from jet.store.models import Realm
 from jet.tax_categories import tax_category
 from jet.warehouse import marts
 
@@ -82,8 +84,7 @@ _LINES = """
     left join dim_accounts billing on billing.account_id = i.billing_account_id
     left join dim_accounts users on users.account_id = l.account_id
     where i.bill_date between ? and ? and (? is null or i.realm_id = ?)
-    order by i.bill_date, i.realm_id, i.invoice_number,
-             l.account_id, l.product_id nulls last, l.kind, l.period_start, l.line_key
+    order by i.bill_date, i.realm_id, i.invoice_number, l.line_id
 """
 
 
@@ -114,9 +115,8 @@ def check_window(s: Session, first: date, last: date, realm: str | None) -> None
     if first > last:
         raise ExportError(f"--from {first} is after --to {last}; give the first day, then the last")
     if realm is not None and catalog_on(s, realm, last) is None:
-        raise ExportError(
-            f"there is no realm {realm!r} (with a catalog); `jet catalog list` shows the realms"
-        )
+        known = ", ".join(s.scalars(select(Realm.id).order_by(Realm.id))) or "none yet"
+        raise ExportError(f"there is no realm {realm!r} with a catalog; the realms are: {known}")
 
 
 def export_rows(

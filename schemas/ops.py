@@ -129,6 +129,7 @@ OPS_TABLES: dict[str, pa.Schema] = {
             ("quantity", MONEY),
             ("amount", MONEY),
             ("taxable", pa.bool_()),
+            ("line_id", pa.int64()),  # the store's id: the order an invoice prints its lines
         ]
     ),
     "ledger_entries": pa.schema(

@@ -189,6 +189,8 @@ def test_every_format_adds_up_to_fct_invoices(billed, tmp_path):
     note = [r for r in by_csv if r["document_kind"] == "credit_note"]
     assert len(note) == 1 and note[0]["credited_invoice_number"] == ann[0]["invoice_number"]
     assert note[0]["due_date"] == ""
+    third = next(r for r in ann if r["line_number"] == "3")  # as printed: `credit --line 3`
+    assert third["product_id"] == note[0]["product_id"] == "data"
     kenji = next(r for r in by_csv if r["realm_id"] == "south")
     assert (kenji["currency"], kenji["tax_category"], kenji["tax"]) == ("JPY", "Z", "0")
     assert "." not in kenji["amount"]  # yen have no minor unit
@@ -246,7 +248,7 @@ def test_bad_windows_formats_and_realms_are_refused_clearly(billed):
     assert "'pdf' is not one of 'csv', 'xlsx', 'json', 'parquet'" in err
     err = jet("invoice", "journal", "--from", "2026-02-01", "--to", "2026-02-01",
               "--realm", "nowhere", code=1)  # fmt: skip
-    assert "there is no realm 'nowhere'" in err
+    assert "there is no realm 'nowhere' with a catalog; the realms are: north, south" in err
     # one realm's, to stdout
     only = jet("invoice", "export", "--from", first.isoformat(), "--to", last.isoformat(),
                "--realm", "south", "--out", "-")  # fmt: skip
