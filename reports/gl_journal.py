@@ -119,7 +119,7 @@ def journal_rows(
                 ],
             )
         )
-    entries.sort(key=lambda rows: (rows[0]["entry_date"], rows[0]["journal_id"]) if rows else ())
+    entries = sorted(filter(None, entries), key=lambda e: (e[0]["entry_date"], e[0]["journal_id"]))
     rows = [row for entry in entries for row in entry]
     check_balanced(rows)
     return rows

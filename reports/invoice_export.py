@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -72,12 +74,16 @@ LINE_COLUMNS = columns(
     "tax:money", "line_total:money", "revenue_account",
 )  # fmt: skip
 
+# The marts' names for what is not computed here are the export's names.
 _LINES = """
-    select i.invoice_number, i.document_kind, i.credits_invoice_number, i.realm_id,
-           i.currency, i.bill_date, i.issued_at, i.billing_account_id,
-           billing.account_name, billing.tax_id, i.subtotal, i.tax, i.total,
-           l.account_id, users.account_name, l.product_id, l.kind, l.description,
-           l.period_start, l.period_end, l.quantity, l.amount, l.taxable, l.minor_units
+    select i.invoice_number, i.document_kind,
+           i.credits_invoice_number as credited_invoice_number, i.realm_id, i.currency,
+           i.bill_date, i.issued_at, i.billing_account_id,
+           billing.account_name as billing_account_name, billing.tax_id,
+           i.subtotal as invoice_subtotal, i.tax as invoice_tax, i.total as invoice_total,
+           l.account_id as line_account_id, users.account_name as line_account_name,
+           l.product_id, l.kind as line_kind, l.description, l.period_start, l.period_end,
+           l.quantity, l.amount, l.taxable, l.minor_units as places
     from fct_invoices i
     inner join fct_invoice_lines l
         on l.status = 'issued' and l.invoice_number = i.invoice_number
@@ -127,72 +133,54 @@ def export_rows(
     check_window(s, first, last, realm)
     con = marts(settings)
     try:
-        found = con.execute(_LINES, [first, last, realm, realm]).fetchall()
+        cursor = con.execute(_LINES, [first, last, realm, realm])
+        names = [d[0] for d in cursor.description]
+        found = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     finally:
         con.close()
     catalogs = RealmCatalogs(s)
     rows: list[dict[str, Any]] = []
-    for lines in _by_invoice(found):
-        rows += _invoice_rows(s, catalogs, lines)
+    for _, lines in groupby(found, key=itemgetter("invoice_number")):
+        rows += _invoice_rows(s, catalogs, list(lines))
     return rows
 
 
-def _by_invoice(found: list[tuple]) -> Iterable[list[tuple]]:
-    start = 0
-    for i in range(1, len(found) + 1):
-        if i == len(found) or found[i][0] != found[start][0]:
-            yield found[start:i]
-            start = i
-
-
-def _invoice_rows(s: Session, catalogs: RealmCatalogs, lines: list[tuple]) -> list[dict]:
-    (number, kind, credited, realm_id, currency, bill, issued_at, billing_id, billing_name,
-     tax_id, subtotal, tax, total) = lines[0][:13]  # fmt: skip
-    places = lines[0][23]
-    amounts = [line[21] for line in lines]
-    if sum(amounts, ZERO) != subtotal or subtotal + tax != total:
+def _invoice_rows(s: Session, catalogs: RealmCatalogs, lines: list[dict]) -> list[dict]:
+    """The rows of one invoice's lines: its tax shared among them, its realm's codes."""
+    head = lines[0]
+    places, tax = head["places"], head["invoice_tax"]
+    if (
+        sum((line["amount"] for line in lines), ZERO) != head["invoice_subtotal"]
+        or head["invoice_subtotal"] + tax != head["invoice_total"]
+    ):
         raise ExportError(
-            f"the lines of {number} do not add up to its subtotal in the published marts; "
-            "publish them again (`jet rate`) and export again"
+            f"the lines of {head['invoice_number']} do not add up to its subtotal in the "
+            "published marts; publish them again (`jet rate`) and export again"
         )
-    catalog = catalogs.on(realm_id, bill)
+    catalog = catalogs.on(head["realm_id"], head["bill_date"])
     rate = catalog.realm.tax_rate
     accounts = catalog.realm.ledger_accounts or LedgerAccounts()
-    taxes = allocate_tax(tax, [line[21] if line[22] else None for line in lines], places)
-    due = due_date(s, realm_id, bill) if kind == "invoice" else None
+    shares = allocate_tax(tax, [ln["amount"] if ln["taxable"] else None for ln in lines], places)
+    due = None
+    if head["document_kind"] == "invoice":
+        due = due_date(s, head["realm_id"], head["bill_date"])
     rows = []
-    for position, (line, line_tax) in enumerate(zip(lines, taxes, strict=True), start=1):
-        (user, user_name, product, line_kind, description, p_start, p_end, quantity, amount,
-         taxable) = line[13:23]  # fmt: skip
+    for position, (line, share) in enumerate(zip(lines, shares, strict=True), start=1):
+        quantity = line["quantity"]
         rows.append(
-            {
-                "invoice_number": number,
-                "document_kind": kind,
-                "credited_invoice_number": credited,
-                "realm_id": realm_id,
-                "currency": currency,
-                "bill_date": bill,
-                "issue_date": _utc_day(issued_at),
+            {c.name: line.get(c.name) for c in LINE_COLUMNS}
+            | {
+                "issue_date": _utc_day(line["issued_at"]),
                 "due_date": due,
-                "billing_account_id": billing_id,
-                "billing_account_name": billing_name,
-                "tax_id": tax_id,
                 "line_number": position,
-                "line_account_id": user,
-                "line_account_name": user_name,
-                "product_id": product,
-                "line_kind": line_kind,
-                "description": description,
-                "period_start": p_start,
-                "period_end": p_end,
                 "quantity": None if quantity is None else Decimal(f"{quantity.normalize():f}"),
-                "amount": round_money(amount, places),
-                "tax_category": tax_category(taxable, rate),
-                "tax_rate": rate if taxable else ZERO,
-                "tax": line_tax,
-                "line_total": round_money(amount + line_tax, places),
-                "revenue_account": accounts.revenue_account(product),
-                "_places": places,
+                "amount": round_money(line["amount"], places),
+                "tax_category": tax_category(line["taxable"], rate),
+                "tax_rate": rate if line["taxable"] else ZERO,
+                "tax": share,
+                "line_total": round_money(line["amount"] + share, places),
+                "revenue_account": accounts.revenue_account(line["product_id"]),
+                "_places": places,  # for the writers and the journal
                 "_accounts": accounts,
             }
         )

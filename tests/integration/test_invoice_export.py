@@ -102,7 +102,11 @@ def billed(tmp_path_factory: pytest.TempPathFactory):
         numbers = invoice_totals(settings, published=False)
         acme = next(n for n, (*_, account) in numbers.items() if account == "acme-co")
         note = credit_invoice(settings, acme, "data overcharged", [3])  # the data line
-        jet("payment", "record", "bea", "20.00", "--method", "bank", "--date", "2026-02-10")
+        said = jet("payment", "record", "bea", "20.00", "--method", "bank",
+                   "--reference", "BANK-77", "--date", "2026-02-10")  # fmt: skip
+        paid = said.split()[1].rstrip(":")
+        jet("payment", "refund", paid, "--amount", "5.00", "--reason", "overpaid",
+            "--date", "2026-02-12")  # fmt: skip
         south = next(n for n in numbers if n.startswith("SOUTH"))
         jet("payment", "write-off", south, "--reason", "gone away")
         rate(settings, BILL_DATE.isoformat(), "run")  # publishes what was issued and paid
@@ -233,6 +237,9 @@ def test_the_journal_balances_and_its_receivables_are_the_invoices(billed, tmp_p
     paid = [(r["account_role"], r["account_code"], r["debit"], r["credit"])
             for r in rows if r["source"] == "payment"]  # fmt: skip
     assert sorted(paid) == [("bank", "1010", "20.00", ""), ("receivables", "1200", "", "20.00")]
+    assert {r["document"] for r in rows if r["source"] == "payment"} == {"BANK-77"}
+    refund = [(r["account_role"], r["debit"], r["credit"]) for r in rows if r["source"] == "refund"]
+    assert sorted(refund) == [("bank", "", "5.00"), ("receivables", "5.00", "")]
     written_off = {r["account_role"]: r for r in rows if r["source"] == "write_off"}
     assert written_off["write_offs"]["account_code"] == "6900"
     south = next(total for n, (_, _, total, _) in invoices.items() if n.startswith("SOUTH"))
