@@ -169,6 +169,12 @@ def test_every_format_adds_up_to_fct_invoices(billed, tmp_path):
     by_xlsx = [dict(zip(header, row, strict=True)) for row in values]
     assert all(isinstance(row["amount"], int | float) for row in by_xlsx)  # not text
     assert sums(by_xlsx) == want
+    cells = openpyxl.load_workbook(files["xlsx"])["lines"]
+    amount = 1 + header.index("amount")
+    shown = {cells.cell(row, 5).value: cells.cell(row, amount).number_format
+             for row in range(2, cells.max_row + 1)}  # fmt: skip
+    assert shown == {"AUD": "0.00", "JPY": "0"}  # the currency's places
+    assert cells.cell(2, 1 + header.index("bill_date")).is_date
 
     parquet = duckdb.sql(
         f"select invoice_number, sum(amount), sum(tax), sum(line_total), typeof(sum(amount))"
