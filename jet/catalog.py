@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from jet import bank_ids
 from jet.errors import JetError
+from jet.gl_accounts import LedgerAccounts
 
 UNIT_DIVISORS: dict[str, int] = {
     "B": 1,
@@ -324,7 +325,7 @@ class Realm(_Frozen):
     """Who bills: currency, tax and cycle settings shared by every account of the realm,
     and how it collects (all optional, docs/payments.md): `payment_terms` days from the
     bill date to the due date (14 when not given), `sepa`, `gateway`, `dunning`,
-    `prepaid`."""
+    `prepaid`; and `ledger_accounts`, the journal's account codes (docs/exports.md)."""
 
     id: Ident
     name: str = ""
@@ -342,6 +343,7 @@ class Realm(_Frozen):
     gateway: Gateway | None = None
     dunning: tuple[DunningStep, ...] | None = None
     prepaid: Prepaid | None = None
+    ledger_accounts: LedgerAccounts | None = None
 
     @field_validator("dunning")
     @classmethod
@@ -613,6 +615,11 @@ class Catalog(_Frozen):
             problems += [
                 (("plans", key, *loc), m) for loc, m in _plan_problems(plan, set(self.products))
             ]
+        for name in self.realm.ledger_accounts.products if self.realm.ledger_accounts else ():
+            if name not in self.products:
+                defined = ", ".join(self.products)
+                msg = f"names unknown product {name!r}; the catalog defines: {defined}"
+                problems.append((("realm", "ledger_accounts", "products", name), msg))
         _refuse(problems)
         return self
 

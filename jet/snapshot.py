@@ -94,8 +94,8 @@ def _rows(session: Session) -> dict[str, list[dict]]:
         for name, part in catalog_rows(catalog).items():
             rows[name].extend(part)
     rows["accounts"] = [
-        {"account_id": a, "realm_id": r, "name": n, "parent_id": p, "status": s, "prepaid": pp}
-        for a, r, n, p, s, pp in session.execute(
+        dict(zip(OPS_TABLES["accounts"].names, values, strict=True))
+        for values in session.execute(
             select(
                 m.Account.id,
                 m.Account.realm_id,
@@ -103,6 +103,7 @@ def _rows(session: Session) -> dict[str, list[dict]]:
                 m.Account.parent_id,
                 m.Account.status,
                 m.Account.prepaid,
+                m.Account.tax_id,
             )
         )
     ]
@@ -169,6 +170,7 @@ def _rows(session: Session) -> dict[str, list[dict]]:
         "quantity": line.quantity,
         "amount": line.amount,
         "taxable": line.taxable,
+        "line_id": line.id,
     }
     rows["issued_lines"] = [
         dict(zip(columns, values, strict=True))

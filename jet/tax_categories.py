@@ -1,13 +1,18 @@
-"""The UNCL5305 tax category of a line, as e-invoices (EN 16931) name it."""
+"""Tax category codes of UN/CEFACT UNCL5305, as invoices and exports for accountants and
+e-invoices (EN 16931) name them: one rule, so every document says the same of a line."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+STANDARD = "S"
+ZERO_RATED = "Z"
+EXEMPT = "E"
+
 
 def tax_category(taxable: bool, rate: Decimal) -> str:
-    """ "S" (standard rate) for a taxable line at a rate above zero, "Z" (zero rated) for a
-    taxable line at a zero rate, "E" (exempt) for a line the realm does not tax."""
+    """ "S" standard rated (taxable at a rate above 0), "Z" zero rated (taxable at 0),
+    "E" exempt (a product or line item with `taxable: false`)."""
     if not taxable:
-        return "E"
-    return "S" if rate else "Z"
+        return EXEMPT
+    return STANDARD if rate > 0 else ZERO_RATED

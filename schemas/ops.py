@@ -29,6 +29,7 @@ OPS_TABLES: dict[str, pa.Schema] = {
             ("parent_id", pa.string()),
             ("status", pa.string()),
             ("prepaid", pa.bool_()),
+            ("tax_id", pa.string()),
         ]
     ),
     "subscriptions": pa.schema(
@@ -128,6 +129,7 @@ OPS_TABLES: dict[str, pa.Schema] = {
             ("quantity", MONEY),
             ("amount", MONEY),
             ("taxable", pa.bool_()),
+            ("line_id", pa.int64()),  # the store's id: the order an invoice prints its lines
         ]
     ),
     "ledger_entries": pa.schema(

@@ -1,13 +1,16 @@
-"""`jet invoice`: draft previews and credit notes."""
+"""`jet invoice`: draft previews, credit notes and exports for accountants."""
 
 from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import click
 
-from jet.cli.common import load_settings
+from jet.cli.common import DAY, load_settings
+
+FORMATS = ("csv", "xlsx", "json", "parquet")  # reports.invoice_export.FORMATS
 
 
 @click.group()
@@ -60,3 +63,54 @@ def invoice_credit(number: str, reason: str, lines: tuple[int, ...]) -> None:
     note = credit_invoice(settings, number, reason, list(lines) or None)
     render_pdfs(settings)
     click.echo(f"issued credit note {note.number} for {number}: {note.currency} {note.total}")
+
+
+def _window(first, last, name: str, realm: str | None, ext: str, out: str | None):
+    """The days, and where to write: FILE, "-" for stdout, else a name from the window."""
+    start, end = first.date(), last.date()
+    if out == "-":
+        return start, end, click.get_binary_stream("stdout")
+    default = f"{name}_{realm + '_' if realm else ''}{start}_{end}.{ext}"
+    return start, end, Path(out or default)
+
+
+_from = click.option("--from", "first", type=DAY, required=True, help="First bill date.")
+_to = click.option("--to", "last", type=DAY, required=True, help="Last bill date (included).")
+_realm = click.option("--realm", default=None, help="Only this realm's (default every realm).")
+_out = click.option("--out", default=None, help='File to write ("-": stdout).')
+
+
+@invoice.command("export")
+@_from
+@_to
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
+@_realm
+@_out
+def invoice_export(first, last, fmt: str, realm: str | None, out: str | None) -> None:
+    """Write the issued invoice lines billed from --from to --to for accountants: one row
+    per line, with its invoice, tax code and tax (docs/exports.md)."""
+    from reports.invoice_export import export_invoices
+
+    start, end, target = _window(first, last, "invoice-lines", realm, fmt, out)
+    rows = export_invoices(load_settings(), start, end, fmt, target, realm)
+    if isinstance(target, Path):
+        click.echo(
+            f"wrote {len(rows)} lines of {len({r['invoice_number'] for r in rows})} "
+            f"invoices and credit notes to {target}"
+        )
+
+
+@invoice.command("journal")
+@_from
+@_to
+@_realm
+@_out
+def invoice_journal(first, last, realm: str | None, out: str | None) -> None:
+    """Write the general-ledger journal (CSV) of the invoices billed and the payments
+    received from --from to --to: balanced double entries (docs/exports.md)."""
+    from reports.gl_journal import export_journal
+
+    start, end, target = _window(first, last, "gl-journal", realm, "csv", out)
+    rows = export_journal(load_settings(), start, end, target, realm)
+    if isinstance(target, Path):
+        click.echo(f"wrote {len({r['journal_id'] for r in rows})} journal entries to {target}")

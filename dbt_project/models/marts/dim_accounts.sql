@@ -13,6 +13,7 @@ final as (
         accounts.parent_id,
         billing.billing_account_id,
         accounts.status,
+        accounts.tax_id,
         billing.currency,
         billing.cycle,
         billing.anchor_day

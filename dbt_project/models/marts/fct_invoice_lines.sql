@@ -2,7 +2,7 @@
 -- and the pending drafts that the next issue step for their bill date will take.
 with issued as (
     select
-        line_key, billing_account_id, realm_id, bill_date, account_id, subscription_id,
+        line_key, line_id, billing_account_id, realm_id, bill_date, account_id, subscription_id,
         product_id, kind, period_start, period_end, quantity, minor_units, amount_minor,
         amount, taxable, description, false as is_late,
         'issued' as status, invoice_number, document_kind

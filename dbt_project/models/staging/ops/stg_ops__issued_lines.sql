@@ -6,6 +6,7 @@ realms as (select realm_id, minor_units from {{ ref('stg_ops__realms') }}),
 final as (
     select
         source.line_key,
+        source.line_id,
         source.invoice_number,
         source.document_kind,
         source.billing_account_id,
