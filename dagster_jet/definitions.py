@@ -4,7 +4,12 @@ from dagster import Definitions
 
 from dagster_jet.assets.alerts import usage_warnings
 from dagster_jet.assets.collecting import dunning_steps
-from dagster_jet.assets.invoicing import invoice_pdfs, issued_invoices, receipt_pdfs
+from dagster_jet.assets.invoicing import (
+    invoice_emails,
+    invoice_pdfs,
+    issued_invoices,
+    receipt_pdfs,
+)
 from dagster_jet.assets.ops import ops_snapshot
 from dagster_jet.assets.prepaid import prepaid_deductions
 from dagster_jet.assets.raw import raw_assets
@@ -29,6 +34,7 @@ defs = Definitions(
         prepaid_deductions,
         issued_invoices,
         invoice_pdfs,
+        invoice_emails,
         receipt_pdfs,
         dunning_steps,
     ],
