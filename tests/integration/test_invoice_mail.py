@@ -6,6 +6,7 @@ go once per threshold; the paper run merges the paper accounts' PDFs."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -41,30 +42,63 @@ pytestmark = pytest.mark.integration
 CUSTOMERS = 24
 
 
-def scenario(tmp_path: Path, until: str = "2026-03-01") -> Path:
+def scenario(folder: Path) -> Path:
+    """Monthly customers with e-mail, one on paper, one without an address, and ann, whose
+    January usage crosses 80 % and 100 % of her plan's 10 GB."""
     accounts = [
         f"  - {{id: c{n:02d}, name: Customer {n}, email: c{n:02d}@example.net}}"
         for n in range(CUSTOMERS)
     ]
     subs = [f"  - {{account: c{n:02d}, plan: basic, start: 2026-01-01}}" for n in range(CUSTOMERS)]
-    path = tmp_path / "scenario.yaml"
+    path = folder / "scenario.yaml"
     path.write_text(
         "realm: {id: demo, name: Demo Net, currency: AUD, tax_rate: '0.10', cycle: fixed_date,"
         " cycle_day: 1}\n"
         "catalog:\n"
         "  products:\n"
         "    access: {type: flat, price: '30.00', period: monthly}\n"
+        "    data: {type: usage, metric: bytes_total, unit: GB, tier_mode: graduated,"
+        " tiers: [{upto: 10, price: '0'}, {price: '2.50'}]}\n"
         "  plans:\n"
         "    basic: {products: [access]}\n"
+        "    home: {products: [access, data]}\n"
         "accounts:\n" + "\n".join(accounts) + "\n"
         "  - {id: paper1, name: Paper One, email: p1@example.net, delivery: paper}\n"
         "  - {id: nomail, name: No Mail}\n"
+        "  - {id: ann, name: Ann, email: ann@example.net}\n"
         "subscriptions:\n" + "\n".join(subs) + "\n"
         "  - {account: paper1, plan: basic, start: 2026-01-01}\n"
         "  - {account: nomail, plan: basic, start: 2026-01-01}\n"
-        f"until: {until}\n"
+        "  - {account: ann, plan: home, start: 2026-01-01}\n"
+        "usage:\n"
+        "  - {account: ann, ts: '2026-01-05T08:00:00Z', bytes_in: 11000000000, bytes_out: 0}\n"
+        "until: 2026-02-01\n"
     )
     return path
+
+
+@pytest.fixture(scope="module")
+def billed(tmp_path_factory) -> Path:
+    """A JET_HOME with the scenario rated and its bill dates 2026-01-01 and 2026-02-01
+    issued and rendered; each test gets a copy (`home`)."""
+    root = tmp_path_factory.mktemp("billed")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("JET_HOME", str(root / "home"))
+        env.delenv("JET_DATABASE_URL", raising=False)
+        settings = Settings()
+        settings.export()
+        load_scenario(scenario(root), settings)
+        rate(settings, "2026-02-01", "run")
+        issue_invoices(settings, date(2026, 1, 1), date(2026, 2, 1))
+        render_pdfs(settings, processes=1)
+    return root / "home"
+
+
+@pytest.fixture
+def home(billed: Path, settings: Settings) -> Path:
+    """This test's JET_HOME (the `settings` fixture's), a copy of the billed one."""
+    shutil.copytree(billed, settings.root, dirs_exist_ok=True)
+    return settings.root
 
 
 class Inbox:
@@ -116,15 +150,6 @@ def smtp(monkeypatch):
         controller.stop()
 
 
-def bill(settings: Settings, tmp_path: Path, day: str = "2026-02-01") -> Settings:
-    """Rate, issue and render the scenario's invoices of bill dates up to `day`."""
-    load_scenario(scenario(tmp_path), settings)
-    rate(settings, day, "run")
-    issue_invoices(settings, date(2026, 1, 1), date.fromisoformat(day))
-    render_pdfs(settings, processes=1)
-    return Settings()
-
-
 def mailed_numbers(settings: Settings) -> list[str]:
     with session(settings.db_url) as s:
         return list(
@@ -137,16 +162,16 @@ def mailed_numbers(settings: Settings) -> list[str]:
         )
 
 
-def test_two_billing_runs_send_each_invoice_once_with_its_pdf(settings, tmp_path, smtp):
+def test_two_billing_runs_send_each_invoice_once_with_its_pdf(home, tmp_path, smtp):
     inbox = smtp(Inbox())
-    load_scenario(scenario(tmp_path), settings)
-    run_job(settings, "billing_cycle", date(2026, 2, 1), date(2026, 2, 1))
-    assert len(inbox.messages) == CUSTOMERS
+    settings = Settings()
+    first_run = send_invoices(settings)  # the first billing run's invoices (1 Jan, 1 Feb)
+    assert first_run.sent == len(mailed_numbers(settings)) == 2 * (CUSTOMERS + 1)
+    # the second: through Dagster, whose invoice_emails step sends the new ones
     run_job(settings, "billing_cycle", date(2026, 2, 2), date(2026, 3, 1))
 
-    settings = Settings()
     numbers = mailed_numbers(settings)
-    assert len(numbers) == 2 * CUSTOMERS  # paper1 and nomail are not mailed
+    assert len(numbers) == 3 * (CUSTOMERS + 1)  # paper1 and nomail are not mailed
     assert inbox.by_invoice() == Counter(numbers)
     for message in inbox.messages:
         number = message["Subject"].split()[3]
@@ -187,9 +212,9 @@ def _invoices(settings, day, accounts):
         )
 
 
-def test_a_sender_killed_mid_run_and_run_again_sends_each_invoice_once(settings, tmp_path, smtp):
+def test_a_sender_killed_mid_run_and_run_again_sends_each_invoice_once(home, smtp):
     inbox = smtp(Inbox(delay=0.05))
-    settings = bill(settings, tmp_path, "2026-03-01")
+    settings = Settings()
     numbers = mailed_numbers(settings)
     env = {**os.environ}
     sender = subprocess.Popen(
@@ -202,6 +227,8 @@ def test_a_sender_killed_mid_run_and_run_again_sends_each_invoice_once(settings,
     sender.wait()
     received_before = len(inbox.messages)
     assert 5 <= received_before < len(numbers)
+    states = Counter(m.status for m in mailings(settings))
+    assert states["sending"] <= 1 and states["sent"] >= received_before - 1
 
     result = subprocess.run(
         [sys.executable, "-m", "jet.cli", "invoice", "mail"],
@@ -223,9 +250,9 @@ def test_a_sender_killed_mid_run_and_run_again_sends_each_invoice_once(settings,
     assert all(m.message_id in ids[m.number] for m in mailings(settings))
 
 
-def test_a_server_that_refuses_for_a_while_is_retried_after_the_backoff(settings, tmp_path, smtp):
+def test_a_server_that_refuses_for_a_while_is_retried_after_the_backoff(home, smtp):
     inbox = smtp(Inbox(refuse=5))
-    settings = bill(settings, tmp_path)
+    settings = Settings()
     clock = [datetime(2026, 2, 1, 8, tzinfo=UTC)]
 
     due = len(mailed_numbers(settings))
@@ -242,12 +269,10 @@ def test_a_server_that_refuses_for_a_while_is_retried_after_the_backoff(settings
     assert mailings(settings, troubled=True) == []
 
 
-def test_a_server_that_cannot_be_reached_is_retried_and_5xx_fails_for_good(
-    settings, tmp_path, monkeypatch
-):
+def test_a_server_that_cannot_be_reached_is_retried_and_5xx_fails_for_good(home, monkeypatch):
     monkeypatch.setenv("JET_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("JET_SMTP_PORT", str(free_port()))  # nobody listens
-    settings = bill(settings, tmp_path)
+    settings = Settings()
     now = datetime(2026, 2, 1, 8, tzinfo=UTC)
     due = len(mailed_numbers(settings))
     run = send_invoices(settings, now=lambda: now)
@@ -277,40 +302,13 @@ def test_a_server_that_cannot_be_reached_is_retried_and_5xx_fails_for_good(
         controller.stop()
 
 
-USAGE = """
-realm: {id: demo, name: Demo Net, currency: AUD, tax_rate: "0.10", cycle: fixed_date, cycle_day: 1}
-catalog:
-  products:
-    data:
-      type: usage
-      metric: bytes_total
-      unit: GB
-      tiers: [{upto: 10, price: "0"}, {price: "2.50"}]
-      tier_mode: graduated
-  plans:
-    home: {products: [data]}
-accounts:
-  - {id: ann, name: Ann, email: ann@example.net}
-subscriptions:
-  - {account: ann, plan: home, start: 2026-01-01}
-usage:
-  - {account: ann, ts: "2026-01-05T08:00:00Z", bytes_in: 11000000000, bytes_out: 0}
-until: 2026-01-20
-"""
-
-
-def test_usage_warnings_are_mailed_once_per_threshold(settings, tmp_path, smtp):
+def test_usage_warnings_are_mailed_once_per_threshold(home, smtp):
     inbox = smtp(Inbox())
-    path = tmp_path / "usage.yaml"
-    path.write_text(USAGE)
-    until = load_scenario(path, settings)
-    rate(settings, until.isoformat(), "run")
-    assert announce_thresholds(settings) == 2
     settings = Settings()
+    assert announce_thresholds(settings) == 2
     dispatch(settings, [notices.subscriber()])
     dispatch(settings, [notices.subscriber()])
-    rate(settings, until.isoformat(), "run")
-    assert announce_thresholds(settings) == 0
+    assert announce_thresholds(settings) == 0  # the next rating run sees the same crossings
     dispatch(settings, [notices.subscriber()])
 
     subjects = sorted(m["Subject"] for m in inbox.messages)
