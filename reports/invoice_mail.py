@@ -27,7 +27,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import formataddr, formatdate, parseaddr
 
 from sqlalchemy import Row, and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -40,7 +45,7 @@ from jet.realms import catalog_on
 from jet.store.db import engine, session
 from jet.store.models import Account, Invoice, InvoiceMailing, Realm
 from reports.issued_invoices import pdf_path
-from reports.mail_templates import InvoiceMail, compose
+from reports.mail_templates import InvoiceMail, Wording, compose
 from reports.smtp import NO_SERVER, connect, message_id
 
 REFUSALS = 3  # attempts after which a permanent (5xx) refusal is final: `failed`
@@ -110,10 +115,10 @@ def _send(
             .values(status="sending", message_id=mid, attempts=attempts, next_attempt_at=None)
         )
         s.commit()  # with the previous message's `sent`: one commit a message
-        message = words.message(row)
-        message["Message-ID"] = mid
+        pdf = pdf_path(settings, row.realm_id, row.number).read_bytes()
+        message = _mime(words.wording(row), row.to_address, mid, pdf, f"{row.number}.pdf")
         try:
-            smtp.send_message(message, to_addrs=[row.to_address])
+            smtp.sendmail(settings.mail_from, [row.to_address], message)
         except smtplib.SMTPRecipientsRefused as err:
             code, text = next(iter(err.recipients.values()))
             _refused(s, row.mailing_id, attempts, code, _said(code, text), now(), run)
@@ -235,7 +240,7 @@ class _Wording:
         self.s, self.settings = s, settings
         self._known: dict[tuple[str, date], tuple] = {}
 
-    def message(self, row: Row) -> EmailMessage:
+    def wording(self, row: Row) -> Wording:
         key = (row.realm_id, row.bill_date)
         if key not in self._known:
             catalog = catalog_on(self.s, row.realm_id, row.bill_date)
@@ -252,13 +257,27 @@ class _Wording:
             currency=row.currency,
             total=row.total,
         )
-        message = compose(mail, invoice, self.settings.mail_from)
-        message["To"] = row.to_address
-        pdf = pdf_path(self.settings, row.realm_id, row.number).read_bytes()
-        message.add_attachment(
-            pdf, maintype="application", subtype="pdf", filename=f"{row.number}.pdf"
-        )
-        return message
+        return compose(mail, invoice, self.settings.mail_from)
+
+
+_WIRE = compat32.clone(linesep="\r\n")  # smtplib sends bytes as they are
+
+
+def _mime(wording: Wording, to: str, mid: str, pdf: bytes, filename: str) -> bytes:
+    """The message on the wire: its text and the PDF. Built with the compat32 classes,
+    a quarter of the time of `EmailMessage`'s (a run sends thousands)."""
+    message = MIMEMultipart()
+    name, address = parseaddr(wording.sender)
+    message["From"] = formataddr((name, address), charset="utf-8")
+    message["To"] = to
+    message["Subject"] = Header(wording.subject, "utf-8" if not wording.subject.isascii() else None)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = mid
+    message.attach(MIMEText(wording.body, "plain", "utf-8"))
+    attachment = MIMEApplication(pdf, "pdf")
+    attachment.add_header("Content-Disposition", "attachment", filename=filename)
+    message.attach(attachment)
+    return message.as_bytes(policy=_WIRE)
 
 
 @contextmanager

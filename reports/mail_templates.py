@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
-from email.message import EmailMessage
 from functools import cache
 
 import jinja2
@@ -42,18 +41,27 @@ class InvoiceMail:
     total: Decimal
 
 
-def compose(mail: Mail | None, invoice: InvoiceMail, mail_from: str) -> EmailMessage:
-    """The message's From, Subject and text (no To, Message-ID or attachment yet)."""
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """A message's From ("Name <address>"), Subject (one line) and text."""
+
+    sender: str
+    subject: str
+    body: str
+
+
+def compose(mail: Mail | None, invoice: InvoiceMail, mail_from: str) -> Wording:
+    """What the realm's templates (or the defaults) make of `invoice`."""
     facts = asdict(invoice) | {
         "document": invoice.kind.replace("_", " "),
         "amount": f"{invoice.currency} {invoice.total}",
     }
     mail = mail or Mail()
-    message = EmailMessage()
-    message["From"] = mail.sender or f"{invoice.realm} <{mail_from}>"
-    message["Subject"] = " ".join(render(mail.subject or SUBJECT, facts).split())
-    message.set_content(render(mail.body or BODY, facts))
-    return message
+    return Wording(
+        sender=mail.sender or f"{invoice.realm} <{mail_from}>",
+        subject=" ".join(render(mail.subject or SUBJECT, facts).split()),
+        body=render(mail.body or BODY, facts),
+    )
 
 
 def render(template: str, facts: dict) -> str:

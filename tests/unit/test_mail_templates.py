@@ -28,9 +28,9 @@ INVOICE = InvoiceMail(
 
 def test_the_default_wording_names_the_invoice_its_amount_and_due_date() -> None:
     message = compose(None, INVOICE, "billing@acme.example")
-    assert message["From"] == "Acme Broadband <billing@acme.example>"
-    assert message["Subject"] == "Acme Broadband: invoice ACME-2026-000007 (AUD 75.90)"
-    body = message.get_content()
+    assert message.sender == "Acme Broadband <billing@acme.example>"
+    assert message.subject == "Acme Broadband: invoice ACME-2026-000007 (AUD 75.90)"
+    body = message.body
     assert body.startswith("Dear Ann Example,")
     assert "invoice ACME-2026-000007 of 2026-10-01 for AUD 75.90. It is due on 2026-10-15." in body
     assert body.rstrip().endswith("Acme Broadband")
@@ -38,7 +38,7 @@ def test_the_default_wording_names_the_invoice_its_amount_and_due_date() -> None
 
 def test_a_credit_note_has_no_due_date() -> None:
     note = InvoiceMail(**_fields(kind="credit_note", due_date=None))
-    body = compose(None, note, "billing@acme.example").get_content()
+    body = compose(None, note, "billing@acme.example").body
     assert "credit note ACME-2026-000007" in body and "due" not in body
 
 
@@ -55,9 +55,9 @@ def test_a_realms_templates_replace_the_defaults() -> None:
         }
     )
     message = compose(mail, INVOICE, "billing@localhost")
-    assert message["From"] == "Acme Billing <invoices@acme.example>"
-    assert message["Subject"] == "Your Acme Broadband bill ACME-2026-000007"
-    assert message.get_content() == "Hi Ann Example, AUD 75.90 by 2026-10-15.\n"
+    assert message.sender == "Acme Billing <invoices@acme.example>"
+    assert message.subject == "Your Acme Broadband bill ACME-2026-000007"
+    assert message.body == "Hi Ann Example, AUD 75.90 by 2026-10-15.\n"
 
 
 def test_a_name_the_template_does_not_know_is_an_error_naming_what_it_may_use() -> None:
