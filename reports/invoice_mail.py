@@ -108,6 +108,8 @@ def _send(
         mid = row.message_id or message_id(
             settings, f"jet-invoice-{row.number}.{row.resends}.{secrets.token_hex(6)}"
         )
+        pdf = pdf_path(settings, row.realm_id, row.number).read_bytes()
+        message = _mime(words.wording(row), row.to_address, mid, pdf, f"{row.number}.pdf")
         attempts = row.attempts + 1
         s.execute(
             update(InvoiceMailing)
@@ -115,8 +117,6 @@ def _send(
             .values(status="sending", message_id=mid, attempts=attempts, next_attempt_at=None)
         )
         s.commit()  # with the previous message's `sent`: one commit a message
-        pdf = pdf_path(settings, row.realm_id, row.number).read_bytes()
-        message = _mime(words.wording(row), row.to_address, mid, pdf, f"{row.number}.pdf")
         try:
             smtp.sendmail(settings.mail_from, [row.to_address], message)
         except smtplib.SMTPRecipientsRefused as err:

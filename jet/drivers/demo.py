@@ -68,9 +68,12 @@ def run_demo(settings: Settings, accounts: int = 2000) -> None:
             f"  [green]✓[/] billing cycle {n}/{len(ranges)}: {start} to {end} "
             f"in {time.monotonic() - tick:.0f} s"
         )
+    tick = time.monotonic()
     with console.status("e-mailing the invoices to the demo's mail server"):
         mailed, maildir = email_invoices(settings)
-    console.print(f"  [green]✓[/] {mailed:,} invoices e-mailed over SMTP")
+    console.print(
+        f"  [green]✓[/] {mailed:,} invoices e-mailed over SMTP in {time.monotonic() - tick:.0f} s"
+    )
     with console.status("customers paying: cards, transfers, SEPA direct debits, dunning"):
         money = collect_money(settings, _step)
     console.print(

@@ -20,9 +20,11 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from click.testing import CliRunner
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from jet.cli import main
 from jet.config import Settings
 from jet.deliveries import dispatch
 from jet.drivers.jobs import run_job
@@ -35,7 +37,6 @@ from jet.warehouse import rate
 from reports import notices
 from reports.invoice_mail import mailings, request_resend, send_invoices
 from reports.issued_invoices import pdf_path, render_pdfs
-from reports.print_run import print_run
 
 pytestmark = pytest.mark.integration
 
@@ -194,8 +195,11 @@ def test_two_billing_runs_send_each_invoice_once_with_its_pdf(home, tmp_path, sm
     assert inbox.messages[-1]["Message-ID"] == again.message_id
 
     # the paper run: paper1's and nomail's invoices of 2026-03-01, merged
-    out, count = print_run(settings, date(2026, 3, 1), tmp_path / "print.pdf")
-    assert count == 2
+    printed = CliRunner().invoke(
+        main, ["invoice", "print", "--date", "2026-03-01", "--out", str(tmp_path / "print.pdf")]
+    )
+    assert printed.output == f"2 invoices: {tmp_path / 'print.pdf'}\n", printed.output
+    out = tmp_path / "print.pdf"
     singles = [
         len(PdfReader(pdf_path(settings, "demo", n)).pages)
         for n in (i.number for i in _invoices(settings, date(2026, 3, 1), ("paper1", "nomail")))
@@ -261,6 +265,10 @@ def test_a_server_that_refuses_for_a_while_is_retried_after_the_backoff(home, sm
     waiting = mailings(settings, troubled=True)
     assert [m.status for m in waiting] == ["pending"] * 5
     assert all(m.last_error.startswith("451") for m in waiting)
+    listed = CliRunner().invoke(main, ["invoice", "deliveries", "--failed"])
+    assert listed.exit_code == 0, listed.output
+    assert [line.split("\t")[3] for line in listed.output.splitlines()] == ["pending"] * 5
+    assert "451 4.3.0 try again later" in listed.output
     assert send_invoices(settings, now=lambda: clock[0] + timedelta(seconds=10)).sent == 0
 
     clock[0] += timedelta(seconds=31)  # the outbox's first retry: after 30 s
