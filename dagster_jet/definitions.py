@@ -5,6 +5,7 @@ from dagster import Definitions
 from dagster_jet.assets.alerts import usage_warnings
 from dagster_jet.assets.collecting import dunning_steps
 from dagster_jet.assets.invoicing import (
+    invoice_emails,
     invoice_pdfs,
     issued_invoices,
     receipt_pdfs,
@@ -34,6 +35,7 @@ defs = Definitions(
         prepaid_deductions,
         issued_invoices,
         invoice_pdfs,
+        invoice_emails,
         receipt_pdfs,
         statement_pdfs,
         dunning_steps,

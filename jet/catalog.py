@@ -13,12 +13,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import jinja2
 import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -321,11 +323,36 @@ class Prepaid(_Frozen):
     low_balance: Money
 
 
+def _template(text: str) -> str:
+    try:
+        jinja2.Environment().parse(text)
+    except jinja2.TemplateSyntaxError as err:
+        raise ValueError(f"not a Jinja2 template: {err.message} (line {err.lineno})") from err
+    return text
+
+
+Template = Annotated[str, AfterValidator(_template)]
+
+
+class Mail(_Frozen):
+    """How the realm's invoice e-mails read (docs/invoice-delivery.md): `from` ("Name
+    <address>"), `subject` and `body` as Jinja2 templates; Jet's defaults where not given."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True
+    )
+
+    sender: str | None = Field(default=None, alias="from")
+    subject: Template | None = None
+    body: Template | None = None
+
+
 class Realm(_Frozen):
     """Who bills: currency, tax and cycle settings shared by every account of the realm,
     and how it collects (all optional, docs/payments.md): `payment_terms` days from the
     bill date to the due date (14 when not given), `sepa`, `gateway`, `dunning`,
-    `prepaid`; and `ledger_accounts`, the journal's account codes (docs/exports.md)."""
+    `prepaid`; `ledger_accounts`, the journal's account codes (docs/exports.md); and
+    how its invoices are e-mailed (`mail`)."""
 
     id: Ident
     name: str = ""
@@ -344,6 +371,7 @@ class Realm(_Frozen):
     dunning: tuple[DunningStep, ...] | None = None
     prepaid: Prepaid | None = None
     ledger_accounts: LedgerAccounts | None = None
+    mail: Mail | None = None
 
     @field_validator("dunning")
     @classmethod

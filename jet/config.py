@@ -26,10 +26,15 @@ class Settings(BaseSettings):
     # days (hourly rating writes about 2 GB a year); the latest result of every check is
     # kept however old. The store's findings and waivers are not affected.
     quality_retention_days: int = Field(default=90, ge=1)
-    # Where notices (dunning reminders) are sent from and through: JET_SMTP_HOST unset
-    # means no mail server, and reminders wait in the outbox until one is set.
+    # Where invoices and notices (reminders, usage warnings) are sent from and through:
+    # JET_SMTP_HOST unset means no mail server, and they wait until one is set.
+    # JET_SMTP_TLS=true upgrades the connection with STARTTLS; JET_SMTP_USER and
+    # JET_SMTP_PASSWORD log in (docs/invoice-delivery.md).
     smtp_host: str | None = None
     smtp_port: int = 25
+    smtp_tls: bool = False
+    smtp_user: str | None = None
+    smtp_password: str | None = None
     mail_from: str = "billing@localhost"
 
     @cached_property

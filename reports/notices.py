@@ -1,49 +1,95 @@
-"""Notices by e-mail: the dunning ladder's reminders, sent over SMTP to the account's
-address (JET_SMTP_HOST, JET_SMTP_PORT, JET_MAIL_FROM).
+"""Notices by e-mail: the dunning ladder's reminders and the usage warnings (80 % and
+100 % of a plan's included usage, jet.usage_alerts), sent over SMTP (reports/smtp.py)
+to the account's address.
 
-A subscriber of `dunning.reminder` (`jet.deliveries`): delivery is at least once, so a
-reminder sent again after a crash carries the same Message-ID, which mail clients use
-to show it once. Without a mail server configured a reminder fails and waits (backing
-off) until there is one; an account without an e-mail address is told on paper, which
-the delivery's outcome says."""
+A subscriber of `dunning.reminder` and `usage.threshold_crossed` (`jet.deliveries`):
+delivery is at least once, so a notice sent again after a crash carries the same
+Message-ID (derived from the event's id), which mail clients use to show it once; the
+events are one per reminder step, and one per account, cycle and threshold. Without a
+mail server configured a notice fails and waits (backing off) until there is one; an
+account without an e-mail address is told on paper, which the delivery's outcome says."""
 
 from __future__ import annotations
 
 import smtplib
+from datetime import date, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Any
 
 from jet.config import Settings
 from jet.deliveries import Delivered, Failed, Result, Subscriber
+from jet.realms import catalog_on
 from jet.store.db import session
 from jet.store.models import Account, Event, Realm
+from reports.smtp import NO_SERVER, connect, message_id
 
 
 def subscriber() -> Subscriber:
-    return Subscriber("mail", frozenset({"dunning.reminder"}), deliver)
+    return Subscriber("mail", frozenset({"dunning.reminder", "usage.threshold_crossed"}), deliver)
 
 
 def deliver(settings: Settings, event: Event, progress: dict[str, Any]) -> Result:
     if not settings.smtp_host:
-        return Failed("no mail server: set JET_SMTP_HOST (and JET_SMTP_PORT, JET_MAIL_FROM)")
+        return Failed(NO_SERVER)
     with session(settings.db_url) as s:
         account = s.get(Account, event.account_id)
         realm = s.get(Realm, account.realm_id)
         to, name, sender = account.email, account.name, realm.name
+        if event.topic == "usage.threshold_crossed":
+            if not to and event.payload.get("billing_account"):
+                to = s.get(Account, event.payload["billing_account"]).email
+            message = usage_warning(event.payload, name, sender, _unit(s, event.payload))
+        else:
+            message = reminder(event.payload, name, sender)
     if not to:
         return Delivered(f"{account.id} has no e-mail address: send it on paper", refused=True)
-    message = reminder(event.payload, name, sender)
     message["From"] = f"{sender} <{settings.mail_from}>"
     message["To"] = to
-    domain = settings.mail_from.rpartition("@")[2] or "localhost"
-    message["Message-ID"] = make_msgid(f"jet-event-{event.id}", domain=domain)
+    message["Message-ID"] = message_id(settings, f"jet-event-{event.id}")
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+        with connect(settings, timeout=10) as smtp:
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as err:
         return Failed(f"{settings.smtp_host}:{settings.smtp_port}: {err}")
     return Delivered(f"sent to {to}")
+
+
+def _unit(s, payload: dict[str, Any]) -> str:
+    """The unit the plan's product counts its usage in ("GB"), as its catalog says."""
+    start = date.fromisoformat(payload["period_start"])
+    catalog = catalog_on(s, payload["realm"], start)
+    product = catalog.products.get(payload["product"]) if catalog else None
+    return getattr(product, "unit", None) or ""
+
+
+def usage_warning(payload: dict[str, Any], name: str, sender: str, unit: str) -> EmailMessage:
+    """The warning: how much of the plan's included usage is used, in which cycle."""
+    message = EmailMessage()
+    threshold, included = payload["threshold"], f"{payload['included']} {unit}".strip()
+    cycle = cycle_words(
+        date.fromisoformat(payload["period_start"]), date.fromisoformat(payload["period_end"])
+    )
+    message["Subject"] = f"You have used {threshold} % of your included usage ({cycle})"
+    used = f"{payload['used']} {unit}".strip()
+    after = (
+        "Usage beyond it is charged as your plan says."
+        if threshold >= 100
+        else "When it is used up, usage beyond it is charged as your plan says."
+    )
+    message.set_content(
+        f"Dear {name},\n\n"
+        f"You have used {threshold} % of the {included} included in your plan for {cycle} "
+        f"({used} so far).\n{after}\n\n{sender}\n"
+    )
+    return message
+
+
+def cycle_words(start: date, end: date) -> str:
+    """A cycle `start` to `end` (exclusive) as people write it: "1–30 Sep", "15 Sep–14 Oct"."""
+    last = end - timedelta(days=1)
+    if (start.year, start.month) == (last.year, last.month):
+        return f"{start.day}–{last.day} {last:%b}"
+    return f"{start.day} {start:%b}–{last.day} {last:%b}"
 
 
 def reminder(payload: dict[str, Any], name: str, sender: str) -> EmailMessage:

@@ -6,6 +6,7 @@ from dagster_jet.partitions import bill_dates, single_run
 from dagster_jet.resources import JetResource
 from jet.invoicing import issue_invoices
 from jet.quality.report import refusal
+from reports.invoice_mail import send_invoices
 from reports.issued_invoices import render_pdfs
 from reports.receipt_pdf import render_receipts
 from reports.statement_pdf import render_statements
@@ -59,6 +60,28 @@ def invoice_pdfs(context: AssetExecutionContext, jet: JetResource) -> Materializ
     """A PDF for every issued invoice that has none yet (existing files never change)."""
     written = render_pdfs(jet.settings())
     return MaterializeResult(metadata={"rendered": len(written)})
+
+
+@asset(
+    group_name="invoicing",
+    kinds={"email"},
+    partitions_def=bill_dates,
+    backfill_policy=single_run,
+    deps=[invoice_pdfs],
+)
+def invoice_emails(context: AssetExecutionContext, jet: JetResource) -> MaterializeResult:
+    """Each rendered invoice of an e-mail account sent once (reports/invoice_mail.py), with
+    those a refusal made wait; without a mail server (JET_SMTP_HOST) they wait for one."""
+    settings = jet.settings()
+    if not settings.smtp_host:
+        context.log.info("no mail server (JET_SMTP_HOST): invoices wait for `jet invoice mail`")
+        return MaterializeResult(metadata={"sent": 0, "no_mail_server": True})
+    run = send_invoices(settings)
+    if run.error:
+        context.log.warning(f"mail server unreachable, retried later: {run.error}")
+    return MaterializeResult(
+        metadata={"sent": run.sent, "retrying": run.retrying, "failed": run.failed}
+    )
 
 
 @asset(**_DOCUMENTS)

@@ -1,4 +1,5 @@
-"""`jet invoice`: draft previews, credit notes and exports for accountants."""
+"""`jet invoice`: draft previews, credit notes, e-mail delivery, the paper run and
+exports for accountants."""
 
 from __future__ import annotations
 
@@ -114,3 +115,66 @@ def invoice_journal(first, last, realm: str | None, out: str | None) -> None:
     rows = export_journal(load_settings(), start, end, target, realm)
     if isinstance(target, Path):
         click.echo(f"wrote {len({r['journal_id'] for r in rows})} journal entries to {target}")
+
+
+@invoice.command("mail")
+def invoice_mail() -> None:
+    """E-mail every rendered invoice not sent yet, and retry those whose wait is over
+    (what the billing cycle's invoice_emails step does)."""
+    from reports.invoice_mail import send_invoices
+
+    run = send_invoices(load_settings())
+    click.echo(f"sent {run.sent}, waiting for a retry {run.retrying}, failed {run.failed}")
+    if run.error:
+        raise click.ClickException(f"mail server unreachable, retried later: {run.error}")
+
+
+@invoice.command("deliveries")
+@click.option("--failed", is_flag=True, help="Only those that failed or wait for a retry.")
+def invoice_deliveries(failed: bool) -> None:
+    """List each invoice's e-mail: to whom, its state, tries, and what went wrong."""
+    from reports.invoice_mail import mailings
+
+    for m in mailings(load_settings(), troubled=failed):
+        when = m.sent_at or m.next_attempt_at
+        click.echo(
+            f"{m.number}\t{m.account}\t{m.to}\t{m.status}\t{m.attempts}\t"
+            f"{when.isoformat(timespec='seconds') if when else '-'}\t{m.last_error or ''}"
+        )
+
+
+@invoice.command("send")
+@click.argument("number")
+def invoice_send(number: str) -> None:
+    """E-mail invoice NUMBER again now, under a new Message-ID (recorded)."""
+    from reports.invoice_mail import request_resend, send_invoices
+
+    settings = load_settings()
+    run = send_invoices(settings, invoice_ids=[request_resend(settings, number)])
+    if not run.sent:
+        raise click.ClickException(
+            f"{number} was not sent ({run.error or 'refused'}); it is retried: "
+            "see `jet invoice deliveries --failed`"
+        )
+    click.echo(f"sent {number}")
+
+
+@invoice.command("print")
+@click.option(
+    "--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The bill date."
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The merged PDF (default JET_HOME/print/invoices-DATE.pdf).",
+)
+def invoice_print(day, out: Path | None) -> None:
+    """Merge the bill date's invoices that go out on paper into one PDF for the printer."""
+    from reports.print_run import print_run
+
+    done = print_run(load_settings(), day.date(), out)
+    if done is None:
+        click.echo(f"no paper invoices on {day.date()}")
+    else:
+        click.echo(f"{done[1]} invoices: {done[0]}")

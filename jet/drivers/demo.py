@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 from rich.table import Table
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from jet.config import Settings
 from jet.drivers.console import console
 from jet.drivers.demo_data import generate
+from jet.drivers.demo_mail import email_invoices
 from jet.drivers.demo_money import collect_money, prepare_money
 from jet.drivers.jobs import run_job
 from jet.store.db import session
@@ -66,6 +68,12 @@ def run_demo(settings: Settings, accounts: int = 2000) -> None:
             f"  [green]✓[/] billing cycle {n}/{len(ranges)}: {start} to {end} "
             f"in {time.monotonic() - tick:.0f} s"
         )
+    tick = time.monotonic()
+    with console.status("e-mailing the invoices to the demo's mail server"):
+        mailed, maildir = email_invoices(settings)
+    console.print(
+        f"  [green]✓[/] {mailed:,} invoices e-mailed over SMTP in {time.monotonic() - tick:.0f} s"
+    )
     with console.status("customers paying: cards, transfers, SEPA direct debits, dunning"):
         money = collect_money(settings, _step)
     console.print(
@@ -74,8 +82,17 @@ def run_demo(settings: Settings, accounts: int = 2000) -> None:
     with console.status("refreshing the marts with the issued invoices and payments"):
         run_job(settings, "rating", LAST_BILL_DATE, LAST_BILL_DATE)
     _print_summary(settings)
+    console.print(f"Invoices e-mailed: {mailed:,} ({_shown(maildir)})")
     _print_money(settings)
     console.print(f"done in {time.monotonic() - began:.0f} s")
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory where it is under it (var/demo-mail)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _print_summary(settings: Settings) -> None:

@@ -535,3 +535,22 @@ class DunningAction(Base):
     due_date: Mapped[date] = mapped_column(Date)
     taken_on: Mapped[date] = mapped_column(Date)
     taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InvoiceMailing(Base):
+    """An invoice's e-mail to its account (reports/invoice_mail.py): `pending` until the
+    server took it (`sent`), `sending` while it is handed over (its `message_id` committed
+    first, so a crash sends it again under the same id), `failed` once refused for good.
+    `resends` counts the re-sends people asked for (`jet invoice send`)."""
+
+    __tablename__ = "invoice_mailings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    to_address: Mapped[str] = mapped_column(String(200))
+    message_id: Mapped[str | None] = mapped_column(String(250))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resends: Mapped[int] = mapped_column(Integer, default=0)
