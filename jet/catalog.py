@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from jet import bank_ids
 from jet.errors import JetError
+from jet.realm_branding import Branding, PaymentDetails, Seller, with_paths_from
 
 UNIT_DIVISORS: dict[str, int] = {
     "B": 1,
@@ -342,6 +343,10 @@ class Realm(_Frozen):
     gateway: Gateway | None = None
     dunning: tuple[DunningStep, ...] | None = None
     prepaid: Prepaid | None = None
+    # What its invoices say and how they look (jet.realm_branding, docs/invoices.md).
+    seller: Seller | None = None
+    payment: PaymentDetails | None = None
+    branding: Branding | None = None
 
     @field_validator("dunning")
     @classmethod
@@ -426,6 +431,7 @@ class Product(_Frozen):
 
     id: Ident
     type: Literal["flat", "once", "usage", "duration"]
+    name: str | None = None  # what invoices print; None: `display_name`, from the id
     price: Money | None = None
     period: Literal["monthly", "quarterly", "yearly"] | None = None
     refund_unused: bool = True
@@ -434,6 +440,12 @@ class Product(_Frozen):
     unit: str | None = None
     tiers: tuple[Tier, ...] | None = None
     tier_mode: Literal["graduated", "volume"] | None = None
+
+    @property
+    def display_name(self) -> str:
+        """The name invoices print: `name`, else the id made readable ("home-data" ->
+        "Home data")."""
+        return self.name or self.id.replace("-", " ").replace("_", " ").capitalize()
 
     @property
     def months(self) -> int | None:
@@ -450,7 +462,7 @@ def _product_problems(p: Product) -> list[tuple[Loc, str]]:
     """Every rule of billing-rules.md "Product types" that `p` breaks."""
     problems: list[tuple[Loc, str]] = []
     allowed = _TYPE_FIELDS[p.type]
-    for name in sorted(p.model_fields_set - {"id", "type"} - set(allowed)):
+    for name in sorted(p.model_fields_set - {"id", "type", "name"} - set(allowed)):
         problems.append(
             ((name,), f"a {p.type} product does not take {name}; it takes: {', '.join(allowed)}")
         )
@@ -642,7 +654,7 @@ def _plan_dict(plan: Plan) -> dict:
 
 
 def _product_dict(p: Product) -> dict:
-    out: dict[str, Any] = {"type": p.type}
+    out: dict[str, Any] = {"type": p.type} | ({"name": p.name} if p.name else {})
     for name in _TYPE_FIELDS[p.type]:
         value = getattr(p, name)
         if name == "tiers" and value is not None:
@@ -668,7 +680,11 @@ def parse_catalog(data: dict, source: str) -> Catalog:
 def load_catalog_file(path: str | Path) -> Catalog:
     """Read, check and return the catalog in `path`."""
     path = Path(path)
-    return parse_catalog(load_yaml(path.read_text(encoding="utf-8"), str(path)), str(path))
+    data = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    realm = data.get("realm")
+    if isinstance(realm, dict) and "branding" in realm:  # its files are beside the catalog
+        data["realm"] = realm | {"branding": with_paths_from(realm["branding"], path.parent)}
+    return parse_catalog(data, str(path))
 
 
 def parse_realm_and_catalog(
@@ -739,6 +755,8 @@ def _allowed_keys(loc: Loc) -> list[str]:
     match loc:
         case ("realm",):
             model: type[BaseModel] = Realm
+        case ("realm", "seller" | "payment" | "branding" as block):
+            model = {"seller": Seller, "payment": PaymentDetails, "branding": Branding}[block]
         case ("products", _):
             model = Product
         case ("products", _, "tiers", int()):
