@@ -81,7 +81,7 @@ _REPLACEMENTS = {
 
 _MARGIN = 15.0  # mm, all sides
 _COLUMNS = ("User", "Description", "Period", "Quantity", "Unit price", "Amount")
-_COL_WIDTHS = (26.0, 50.0, 36.0, 24.0, 20.0, 24.0)  # mm, sums to the 180 mm text width
+_COL_WIDTHS = (24.0, 50.0, 34.0, 24.0, 22.0, 26.0)  # mm, sums to the 180 mm text width
 _RIGHT_ALIGNED = (False, False, False, True, True, True)
 _LINE_HEIGHT = 5.0  # mm, a line of table text
 _PADDING_Y, _PADDING_X = 0.9, 1.5  # mm, around a table cell's text
@@ -482,17 +482,17 @@ def _table(pdf: FPDF, heading: list[str], rows: list[tuple[list[str], bool]]) ->
     Each cell's text is measured once and wrapped only when it does not fit: fpdf2's
     `table()` wrapped every cell twice, two thirds of the time an invoice took."""
     fill = _rgb(pdf.brand.accent_colour)
-    heading_cells = _table_cells(pdf, heading, "B", 9)
+    heading_cells = _table_cells(pdf, heading, "B", 8)
     body = [(_table_cells(pdf, row, "", 7.5 if detail else 9), detail) for row, detail in rows]
     x, width = pdf.l_margin, sum(_COL_WIDTHS)
     if body and pdf.will_page_break(_row_height(heading_cells) + _row_height(body[0][0])):
         pdf.add_page()  # not the heading alone at the foot of a page
-    _table_row(pdf, heading_cells, "B", 9, fill)
+    _table_row(pdf, heading_cells, "B", 8, fill)
     for cells, detail in body:
         if pdf.will_page_break(_row_height(cells)):
             pdf.line(x, pdf.y, x + width, pdf.y)  # under the page's last row
             pdf.add_page()
-            _table_row(pdf, heading_cells, "B", 9, fill)
+            _table_row(pdf, heading_cells, "B", 8, fill)
         if not detail:
             pdf.line(x, pdf.y, x + width, pdf.y)
         else:
