@@ -204,11 +204,11 @@ def start_document(
         ]
         for text in contact:
             if text:
-                pdf.multi_cell(width, 4, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                pdf.multi_cell(width, 4, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_y(max(pdf.y, top + (_LOGO_HEIGHT if brand.logo else 0)) + 2)
     pdf.set_text_color(*_rgb(brand.primary_colour))
     pdf.set_font(FAMILY, style="B", size=14)
-    pdf.cell(0, 8, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 8, title, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(80)
     if note:
         pdf.set_font(FAMILY, size=10)
@@ -333,10 +333,10 @@ def _parties(pdf: FPDF, doc: InvoiceDocument, fmt: _Formats) -> None:
     buyer = doc.buyer or Party(name=doc.account_name)
     pdf.set_font(FAMILY, style="B", size=9)
     pdf.set_text_color(110)
-    pdf.cell(half, 5, "Bill to", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(half, 5, "Bill to", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(0)
     pdf.set_font(FAMILY, style="B", size=10)
-    pdf.multi_cell(half - 4, 5, buyer.name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(half - 4, 5, buyer.name, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FAMILY, size=9)
     extra = [*buyer.address]
     if buyer.country and buyer.country != (doc.seller.country if doc.seller else None):
@@ -344,7 +344,7 @@ def _parties(pdf: FPDF, doc: InvoiceDocument, fmt: _Formats) -> None:
     if buyer.tax_id:
         extra.append(f"Tax id: {buyer.tax_id}")
     for text in extra:
-        pdf.multi_cell(half - 4, 4.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(half - 4, 4.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     left_end = pdf.y
 
     number_label = "Credit note number" if doc.kind == "credit_note" else "Invoice number"
@@ -367,7 +367,7 @@ def _parties(pdf: FPDF, doc: InvoiceDocument, fmt: _Formats) -> None:
         pdf.set_font(FAMILY, style="B", size=9)
         pdf.cell(32, 5, label)
         pdf.set_font(FAMILY, size=9)
-        pdf.multi_cell(half - 32, 5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(half - 32, 5, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_y(max(pdf.y, left_end) + 5)
 
 
@@ -426,17 +426,17 @@ def _payment(pdf: FPDF, doc: InvoiceDocument, fmt: _Formats) -> None:
     top = pdf.y
     pdf.set_text_color(*_rgb(doc.brand.primary_colour))
     pdf.set_font(FAMILY, style="B", size=10)
-    pdf.cell(0, 6, "How to pay", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 6, "How to pay", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(0)
     text_width = pdf.w - 2 * _MARGIN - (_QR_SIZE + 6 if pay.epc_qr else 0)
     for label, value in rows:
         pdf.set_font(FAMILY, style="B", size=9)
         pdf.cell(32, 5, label)
         pdf.set_font(FAMILY, size=9)
-        pdf.multi_cell(text_width - 32, 5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(text_width - 32, 5, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if pay.text:
         pdf.set_font(FAMILY, size=9)
-        pdf.multi_cell(text_width, 4.5, pay.text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(text_width, 4.5, pay.text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if pay.epc_qr and pay.iban:
         png = _epc_qr(doc, pay)
         pdf.image(BytesIO(png), x=pdf.w - _MARGIN - _QR_SIZE, y=top, w=_QR_SIZE, h=_QR_SIZE)
