@@ -15,7 +15,7 @@ done here once per process and font, not per document:
 
 The shipped font, reports/fonts/DejaVuSans*.ttf, is DejaVu Sans (its LICENSE beside it)
 cut to Latin, Latin Extended, Greek, Cyrillic, punctuation and currency signs
-(reports/fonts/README.md). A realm whose customers write in other scripts names its own
+(reports/fonts/README.md says how). A realm whose customers write in other scripts names its own
 TTF files (branding `font_regular`, `font_bold`)."""
 
 from __future__ import annotations
