@@ -20,10 +20,15 @@ from fpdf import FPDF
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import report  # noqa: E402
+from jet.catalog import load_catalog_file  # noqa: E402
 from jet.config import Settings  # noqa: E402
+from jet.realms import store_catalog  # noqa: E402
+from jet.store.db import session  # noqa: E402
 from reports.invoice_pdf import InvoiceDocument  # noqa: E402
 from reports.issued_invoices import render_pdfs  # noqa: E402
 from tests.invoice_documents import documents, issue  # noqa: E402
+
+ACME = Path(__file__).resolve().parent.parent / "examples" / "catalogs" / "acme.yaml"
 
 
 def bare(docs: list[InvoiceDocument]) -> None:
@@ -74,6 +79,8 @@ def main() -> None:
         settings = Settings()
         docs = documents(n)
         issue(settings, docs)
+        with session(settings.db_url) as s:  # the acme catalog: seller, payment, logo, names
+            store_catalog(s, load_catalog_file(ACME), str(ACME))
 
         load = os.getloadavg()[0]
         began = time.perf_counter()

@@ -31,6 +31,7 @@ from pydantic_core import PydanticCustomError
 from jet import bank_ids
 from jet.errors import JetError
 from jet.gl_accounts import LedgerAccounts
+from jet.realm_branding import Branding, PaymentDetails, Seller, with_paths_from
 
 UNIT_DIVISORS: dict[str, int] = {
     "B": 1,
@@ -372,6 +373,10 @@ class Realm(_Frozen):
     prepaid: Prepaid | None = None
     ledger_accounts: LedgerAccounts | None = None
     mail: Mail | None = None
+    # What its invoices say and how they look (jet.realm_branding, docs/invoices.md).
+    seller: Seller | None = None
+    payment: PaymentDetails | None = None
+    branding: Branding | None = None
 
     @field_validator("dunning")
     @classmethod
@@ -456,6 +461,7 @@ class Product(_Frozen):
 
     id: Ident
     type: Literal["flat", "once", "usage", "duration"]
+    name: str | None = None  # what invoices print; None: `display_name`, from the id
     price: Money | None = None
     period: Literal["monthly", "quarterly", "yearly"] | None = None
     refund_unused: bool = True
@@ -464,6 +470,12 @@ class Product(_Frozen):
     unit: str | None = None
     tiers: tuple[Tier, ...] | None = None
     tier_mode: Literal["graduated", "volume"] | None = None
+
+    @property
+    def display_name(self) -> str:
+        """The name invoices print: `name`, else the id made readable ("home-data" ->
+        "Home data")."""
+        return self.name or self.id.replace("-", " ").replace("_", " ").capitalize()
 
     @property
     def months(self) -> int | None:
@@ -480,7 +492,7 @@ def _product_problems(p: Product) -> list[tuple[Loc, str]]:
     """Every rule of billing-rules.md "Product types" that `p` breaks."""
     problems: list[tuple[Loc, str]] = []
     allowed = _TYPE_FIELDS[p.type]
-    for name in sorted(p.model_fields_set - {"id", "type"} - set(allowed)):
+    for name in sorted(p.model_fields_set - {"id", "type", "name"} - set(allowed)):
         problems.append(
             ((name,), f"a {p.type} product does not take {name}; it takes: {', '.join(allowed)}")
         )
@@ -677,7 +689,7 @@ def _plan_dict(plan: Plan) -> dict:
 
 
 def _product_dict(p: Product) -> dict:
-    out: dict[str, Any] = {"type": p.type}
+    out: dict[str, Any] = {"type": p.type} | ({"name": p.name} if p.name else {})
     for name in _TYPE_FIELDS[p.type]:
         value = getattr(p, name)
         if name == "tiers" and value is not None:
@@ -703,7 +715,11 @@ def parse_catalog(data: dict, source: str) -> Catalog:
 def load_catalog_file(path: str | Path) -> Catalog:
     """Read, check and return the catalog in `path`."""
     path = Path(path)
-    return parse_catalog(load_yaml(path.read_text(encoding="utf-8"), str(path)), str(path))
+    data = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    realm = data.get("realm")
+    if isinstance(realm, dict) and "branding" in realm:  # its files are beside the catalog
+        data["realm"] = realm | {"branding": with_paths_from(realm["branding"], path.parent)}
+    return parse_catalog(data, str(path))
 
 
 def parse_realm_and_catalog(
@@ -774,6 +790,8 @@ def _allowed_keys(loc: Loc) -> list[str]:
     match loc:
         case ("realm",):
             model: type[BaseModel] = Realm
+        case ("realm", "seller" | "payment" | "branding" as block):
+            model = {"seller": Seller, "payment": PaymentDetails, "branding": Branding}[block]
         case ("products", _):
             model = Product
         case ("products", _, "tiers", int()):

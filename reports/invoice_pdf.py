@@ -13,17 +13,31 @@ becomes "o") instead of failing.
 
 from __future__ import annotations
 
+import base64
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from io import BytesIO
 from pathlib import Path
 
+import segno
+import segno.helpers
+from babel.dates import format_date, format_interval
+from babel.numbers import format_currency, format_decimal
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
-from jet.money import format_money, minor_units
+from jet.money import minor_units, round_money
 from reports.facturx import with_einvoice
-from reports.invoice_document import InvoiceDocument, InvoiceDocumentLine
+from reports.invoice_document import (
+    Brand,
+    InvoiceDocument,
+    InvoiceDocumentLine,
+    Party,
+    PaymentInstructions,
+    TaxSubtotal,
+)
+from reports.pdf_fonts import FAMILY, FastFonts, use_fonts
 from reports.write_once import write_once
 
 __all__ = ["InvoiceDocument", "InvoiceDocumentLine", "render_invoice", "write_invoice"]
@@ -67,13 +81,14 @@ _REPLACEMENTS = {
 }
 
 _MARGIN = 15.0  # mm, all sides
-_COLUMNS = ("User", "Description", "Period", "Quantity", "Amount")
-_COL_WIDTHS = (28.0, 62.0, 40.0, 22.0, 28.0)  # mm, sums to the 180 mm text width
-_RIGHT_ALIGNED = (False, False, False, True, True)
+_COLUMNS = ("User", "Description", "Period", "Quantity", "Unit price", "Amount")
+_COL_WIDTHS = (24.0, 50.0, 34.0, 24.0, 22.0, 26.0)  # mm, sums to the 180 mm text width
+_RIGHT_ALIGNED = (False, False, False, True, True, True)
 _LINE_HEIGHT = 5.0  # mm, a line of table text
 _PADDING_Y, _PADDING_X = 0.9, 1.5  # mm, around a table cell's text
-_HEADING_FILL = (225, 229, 235)
 _QUANTITY_PLACES = 6  # the most places a quantity prints with
+_LOGO_HEIGHT = 16.0  # mm
+_QR_SIZE = 30.0  # mm
 
 
 def _latin1(text: str) -> str:
@@ -116,32 +131,52 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-class _InvoicePDF(FPDF):
-    """A4 portrait with a footer naming the invoice and the page."""
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
-    def __init__(self, footer_text: str) -> None:
+
+class _InvoicePDF(FPDF):
+    """A4 portrait with a footer: the realm's footer text (or what the document is) and
+    the page; fonts from `reports.pdf_fonts`, the brand's or the shipped Unicode font."""
+
+    def __init__(self, footer_text: str, brand: Brand) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self._footer_text = footer_text
+        self.brand = brand
+        use_fonts(self, brand.font_regular, brand.font_bold)
 
     def footer(self) -> None:
-        self.set_y(-_MARGIN + 3)
-        self.set_font("helvetica", size=8)
+        self.set_y(-_MARGIN + 1)
+        self.set_font(FAMILY, size=7)
         self.set_text_color(110)
-        self.cell(0, 5, self._footer_text, align="L")
-        self.set_x(self.l_margin)
-        self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+        width = self.w - 2 * _MARGIN - 22
+        _block(self, width, 3.5, self._footer_text, align="L")
+        self.set_xy(self.l_margin, -_MARGIN + 1)
+        self.cell(0, 3.5, f"Page {self.page_no()} of {{nb}}", align="R")
         self.set_text_color(0)
+
+    def output(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return super().output(*args, output_producer_class=FastFonts, **kwargs)
 
 
 def start_document(
-    realm_name: str, title: str, number: str, subject: str, created: datetime, note: str = ""
+    realm_name: str,
+    title: str,
+    number: str,
+    subject: str,
+    created: datetime,
+    note: str = "",
+    brand: Brand | None = None,
+    seller: Party | None = None,
 ) -> FPDF:
-    """A new document's first page with its header (who issues it, what it is, the
-    `note` under that) and its metadata; `created` makes the bytes the same each time."""
-    pdf = _InvoicePDF(footer_text=_latin1(f"{realm_name} - {title.lower()} {number}"))
+    """A new document's first page with its header (the realm's logo, who issues it with
+    their address, tax id and contact, what it is, the `note` under that) and its
+    metadata; `created` makes the bytes the same each time."""
+    brand = brand or Brand()
+    footer = brand.footer or f"{realm_name} - {title.lower()} {number}"
+    pdf = _InvoicePDF(footer_text=footer, brand=brand)
     pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
-    pdf.set_auto_page_break(auto=True, margin=_MARGIN + 5)
-    # Metadata are PDF text strings (Unicode), so they keep the original text.
+    pdf.set_auto_page_break(auto=True, margin=_MARGIN + 8)
     pdf.set_title(number)
     pdf.set_author(realm_name)
     pdf.set_subject(subject)
@@ -149,96 +184,295 @@ def start_document(
     pdf.set_creation_date(_utc(created))
     pdf.add_page()
 
-    pdf.set_font("helvetica", style="B", size=22)
-    _paragraph(pdf, 10, _latin1(realm_name))
-    pdf.set_font("helvetica", size=14)
+    top = pdf.y
+    if brand.logo:
+        logo = brand.logo
+        if logo.startswith("data:"):
+            logo = BytesIO(base64.b64decode(logo.partition(",")[2]))
+        pdf.image(logo, x=pdf.w - _MARGIN - 60, y=top, h=_LOGO_HEIGHT, keep_aspect_ratio=True, w=60)
+    pdf.set_text_color(*_rgb(brand.primary_colour))
+    pdf.set_font(FAMILY, style="B", size=20)
+    width = pdf.w - 2 * _MARGIN - (62 if brand.logo else 0)
+    _block(
+        pdf, width, 9, seller.name if seller else realm_name, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
     pdf.set_text_color(80)
-    pdf.cell(0, 8, _latin1(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if seller is not None:
+        pdf.set_font(FAMILY, size=8.5)
+        contact = [
+            ", ".join(seller.address),
+            " - ".join(x for x in (seller.tax_id, seller.email, seller.phone, seller.website) if x),
+        ]
+        for text in contact:
+            if text:
+                _block(pdf, width, 4, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_y(max(pdf.y, top + (_LOGO_HEIGHT if brand.logo else 0)) + 2)
+    pdf.set_text_color(*_rgb(brand.primary_colour))
+    pdf.set_font(FAMILY, style="B", size=14)
+    pdf.cell(0, 8, title, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(80)
     if note:
-        pdf.set_font("helvetica", size=10)
-        _paragraph(pdf, 5, _latin1(note))
+        pdf.set_font(FAMILY, size=10)
+        _paragraph(pdf, 5, note)
     pdf.set_text_color(0)
-    pdf.ln(4)
+    pdf.ln(3)
     return pdf
+
+
+class _Formats:
+    """Money, dates and quantities as the realm's locale writes them (babel)."""
+
+    def __init__(self, doc: InvoiceDocument) -> None:
+        self.locale = doc.brand.locale
+        self.currency = doc.currency.upper()
+        self.places = minor_units(doc.currency)
+
+    def money(self, value: Decimal) -> str:
+        """In a table: the number only, with the currency's places."""
+        return format_currency(
+            round_money(value, self.places), self.currency, format="#,##0.00", locale=self.locale
+        )
+
+    def total(self, value: Decimal) -> str:
+        """With the currency's sign: "$72.69", "1.234,50 €"."""
+        return format_currency(round_money(value, self.places), self.currency, locale=self.locale)
+
+    def exact(self, value: Decimal) -> str:
+        """A tier's or a unit price's exact figure: the currency's places or more, up to 6."""
+        text = _quantity(value)
+        places = len(text.partition(".")[2])
+        pattern = "#,##0." + "0" * max(places, self.places) if max(places, self.places) else "#,##0"
+        return format_decimal(Decimal(text), format=pattern, locale=self.locale)
+
+    def quantity(self, value: Decimal, unit: str | None) -> str:
+        text = _quantity(value)
+        places = len(text.partition(".")[2])
+        number = format_decimal(
+            Decimal(text), format="#,##0." + "#" * places if places else "#,##0", locale=self.locale
+        )
+        return f"{number} {unit}" if unit else number
+
+    def day(self, value: date) -> str:
+        return format_date(value, "medium", locale=self.locale)
+
+    def period(self, start: date, last: date) -> str:
+        if start == last:
+            return self.day(start)
+        return format_interval(start, last, "yMMMd", locale=self.locale)
 
 
 def render_invoice(doc: InvoiceDocument) -> bytes:
     """The invoice as PDF bytes; the same document always gives the same bytes."""
-    places = minor_units(doc.currency)
-    currency = _latin1(doc.currency.upper())
-
-    def money(value: Decimal) -> str:
-        return format_money(value, places)
-
+    fmt = _Formats(doc)
+    currency = doc.currency.upper()
     pdf = start_document(
-        doc.realm_name, doc.title, doc.number, f"{doc.title} {doc.number}", doc.issued_at, doc.note
+        doc.realm_name,
+        doc.title,
+        doc.number,
+        f"{doc.title} {doc.number}",
+        doc.issued_at,
+        doc.note,
+        brand=doc.brand,
+        seller=doc.seller,
     )
+    _parties(pdf, doc, fmt)
 
-    details = [
-        ("Invoice number", doc.number),
-        ("Bill date", doc.bill_date.isoformat()),
-        ("Issued", _utc(doc.issued_at).date().isoformat()),
-        ("Account", f"{doc.account_id} - {doc.account_name}"),
-        ("Currency", doc.currency.upper()),
-    ]
-    if doc.due_date is not None:
-        details.insert(2, ("Due date", doc.due_date.isoformat()))
-    for label, value in details:
-        pdf.set_font("helvetica", style="B", size=10)
-        pdf.cell(35, 6, label)
-        pdf.set_font("helvetica", size=10)
-        _paragraph(pdf, 6, _latin1(value))
-    pdf.ln(6)
-
-    # Lines: the heading row repeats on every page the table runs onto.
+    rows: list[tuple[list[str], bool]] = []
+    for line in doc.lines:
+        user = f"{line.account_id}\n{line.user_name}" if line.user_name else line.account_id
+        price = fmt.exact(line.unit_price) if line.unit_price is not None else ""
+        rows.append(
+            (
+                [
+                    user,
+                    line.description,
+                    fmt.period(line.period_start, line.last_day),
+                    fmt.quantity(line.quantity, line.unit),
+                    price,
+                    fmt.money(line.amount),
+                ],
+                False,
+            )
+        )
+        for part in line.tiers:
+            bound = f"up to {fmt.quantity(part.upto, line.unit)}" if part.upto else "above"
+            if len(line.tiers) == 1 and part.upto is None:
+                bound = "all"
+            rows.append(
+                (
+                    [
+                        "",
+                        f"  tier: {bound}",
+                        "",
+                        fmt.quantity(part.quantity, line.unit),
+                        fmt.exact(part.unit_price),
+                        fmt.exact(part.amount),
+                    ],
+                    True,
+                )
+            )
     _table(
         pdf,
         [f"Amount ({currency})" if title == "Amount" else title for title in _COLUMNS],
-        [
-            [
-                _latin1(line.account_id),
-                _latin1(line.description),
-                f"{line.period_start.isoformat()} - {line.period_end.isoformat()}",
-                _quantity(line.quantity),
-                money(line.amount),
-            ]
-            for line in doc.lines
-        ],
+        rows,
     )
+    _totals(pdf, doc, fmt)
+    _payment(pdf, doc, fmt)
+    if doc.brand.terms:
+        pdf.ln(3)
+        pdf.set_font(FAMILY, size=8.5)
+        pdf.set_text_color(80)
+        _paragraph(pdf, 4, doc.brand.terms)
+        pdf.set_text_color(0)
+    return bytes(pdf.output())
 
-    # Totals, aligned under the amount column; kept together on one page.
-    label_width = 50.0
-    amount_width = _COL_WIDTHS[-1]
-    x = pdf.l_margin + sum(_COL_WIDTHS) - label_width - amount_width
-    row_height = 7.0
-    totals = [
-        ("Subtotal", money(doc.subtotal), False),
-        (f"Tax {_percent(doc.tax_rate)}", money(doc.tax), False),
-        (f"Total {currency}", money(doc.total), True),
+
+def _parties(pdf: FPDF, doc: InvoiceDocument, fmt: _Formats) -> None:
+    """Who is billed (left) and the invoice's number, dates and account (right)."""
+    top = pdf.y
+    half = (pdf.w - 2 * _MARGIN) / 2
+    buyer = doc.buyer or Party(name=doc.account_name)
+    pdf.set_font(FAMILY, style="B", size=9)
+    pdf.set_text_color(110)
+    pdf.cell(half, 5, "Bill to", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0)
+    pdf.set_font(FAMILY, style="B", size=10)
+    _block(pdf, half - 4, 5, buyer.name, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FAMILY, size=9)
+    extra = [*buyer.address]
+    if buyer.country and buyer.country != (doc.seller.country if doc.seller else None):
+        extra.append(buyer.country)
+    if buyer.tax_id:
+        extra.append(f"Tax id: {buyer.tax_id}")
+    for text in extra:
+        _block(pdf, half - 4, 4.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    left_end = pdf.y
+
+    number_label = "Credit note number" if doc.kind == "credit_note" else "Invoice number"
+    details = [(number_label, doc.number)]
+    if doc.credited_number:
+        details.append(("Credits invoice", doc.credited_number))
+    details += [
+        ("Issue date", fmt.day(_utc(doc.issued_at).date())),
+        ("Bill date", fmt.day(doc.bill_date)),
     ]
+    if doc.due_date is not None:
+        details.append(("Due date", fmt.day(doc.due_date)))
+    details += [
+        ("Account", f"{doc.account_id} - {doc.account_name}"),
+        ("Currency", doc.currency.upper()),
+    ]
+    pdf.set_y(top)
+    for label, value in details:
+        pdf.set_x(_MARGIN + half)
+        pdf.set_font(FAMILY, style="B", size=9)
+        pdf.cell(32, 5, label)
+        pdf.set_font(FAMILY, size=9)
+        _block(pdf, half - 32, 5, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_y(max(pdf.y, left_end) + 5)
+
+
+def _totals(pdf: FPDF, doc: InvoiceDocument, fmt: _Formats) -> None:
+    """Subtotal, tax per rate, total, credit applied and amount due, under the amounts."""
+    label_width, amount_width = 70.0, 30.0
+    x = pdf.l_margin + sum(_COL_WIDTHS) - label_width - amount_width
+    row_height = 6.0
+    totals = [("Subtotal", fmt.total(doc.subtotal), False)]
+    taxes = doc.taxes or [TaxSubtotal("S", doc.tax_rate, doc.subtotal, doc.tax)]
+    for tax in taxes:
+        if tax.category == "S":
+            label = f"Tax {_percent(tax.rate)} on {fmt.total(tax.basis)}"
+        else:
+            label = f"No tax (exempt) on {fmt.total(tax.basis)}"
+        totals.append((label, fmt.total(tax.tax), False))
+    totals.append((f"Total {doc.currency.upper()}", fmt.total(doc.total), True))
     if doc.credit_applied is not None:
         if doc.credit_applied:
-            totals.append(("Paid from credit", money(-doc.credit_applied), False))
-        totals.append((f"Amount due {currency}", money(doc.total - doc.credit_applied), True))
+            totals.append(("Paid from credit", fmt.total(-doc.credit_applied), False))
+        totals.append((f"Amount due {doc.currency.upper()}", fmt.total(doc.amount_due), True))
     if pdf.will_page_break(len(totals) * row_height + 4):
         pdf.add_page()
     pdf.ln(3)
     for label, amount, bold in totals:
         pdf.set_x(x)
-        pdf.set_font("helvetica", style="B" if bold else "", size=11 if bold else 10)
+        pdf.set_font(FAMILY, style="B" if bold else "", size=10.5 if bold else 9)
         border = "T" if bold else 0
         pdf.cell(label_width, row_height, label, border=border, align="R")
         pdf.cell(
-            amount_width,
-            row_height,
-            amount,
-            border=border,
-            align="R",
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
+            amount_width, row_height, amount, border=border, align="R",
+            new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+        )  # fmt: skip
 
-    return bytes(pdf.output())
+
+def _payment(pdf: FPDF, doc: InvoiceDocument, fmt: _Formats) -> None:
+    """How to pay: bank details, the reference, the portal's link, the realm's text and,
+    for a euro realm that enables it, an EPC QR code a banking app scans."""
+    pay = doc.payment
+    if pay is None:
+        return
+    rows = [
+        ("Account name", pay.account_name),
+        ("BSB", pay.bank_code),
+        ("Account number", pay.account_number),
+        ("IBAN", _iban_groups(pay.iban) if pay.iban else None),
+        ("BIC", pay.bic),
+        ("Reference", pay.reference),
+        ("Pay online", pay.pay_url),
+    ]
+    rows = [(label, value) for label, value in rows if value]
+    height = 8 + 5 * len(rows) + (8 if pay.text else 0)
+    if pdf.will_page_break(max(height, _QR_SIZE + 8 if pay.epc_qr else 0) + 6):
+        pdf.add_page()
+    pdf.ln(6)
+    top = pdf.y
+    pdf.set_text_color(*_rgb(doc.brand.primary_colour))
+    pdf.set_font(FAMILY, style="B", size=10)
+    pdf.cell(0, 6, "How to pay", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0)
+    text_width = pdf.w - 2 * _MARGIN - (_QR_SIZE + 6 if pay.epc_qr else 0)
+    for label, value in rows:
+        pdf.set_font(FAMILY, style="B", size=9)
+        pdf.cell(32, 5, label)
+        pdf.set_font(FAMILY, size=9)
+        _block(pdf, text_width - 32, 5, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if pay.text:
+        pdf.set_font(FAMILY, size=9)
+        _block(pdf, text_width, 4.5, pay.text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if pay.epc_qr and pay.iban:
+        png = _epc_qr(doc, pay)
+        pdf.image(BytesIO(png), x=pdf.w - _MARGIN - _QR_SIZE, y=top, w=_QR_SIZE, h=_QR_SIZE)
+        pdf.set_font(FAMILY, size=7)
+        pdf.text(pdf.w - _MARGIN - _QR_SIZE, top + _QR_SIZE + 3, "Scan to pay (EPC QR)")
+        pdf.set_y(max(pdf.y, top + _QR_SIZE + 5))
+
+
+def _iban_groups(iban: str) -> str:
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+
+
+def _epc_qr(doc: InvoiceDocument, pay: PaymentInstructions) -> bytes:
+    """The EPC069-12 QR code of a SEPA credit transfer of the amount due, as a PNG."""
+    qr = segno.helpers.make_epc_qr(
+        name=(pay.account_name or doc.realm_name)[:70],
+        iban=pay.iban,
+        amount=round_money(doc.amount_due, 2) if doc.amount_due > 0 else None,
+        text=(pay.reference or doc.number)[:140],
+        bic=pay.bic,
+        encoding="UTF-8",
+    )
+    out = BytesIO()
+    qr.save(out, kind="png", scale=4, border=2)
+    return out.getvalue()
+
+
+def _block(pdf: FPDF, width: float, height: float, text: str, **kwargs: object) -> None:
+    """`multi_cell`, but by the cheaper `cell` when `text` fits on one line: fpdf2 measures
+    a multi_cell's text character by character, a third of an invoice's time."""
+    if "\n" not in text and pdf.get_string_width(text) <= width - 2 * pdf.c_margin:
+        kwargs.pop("align", None)
+        pdf.cell(width, height, text, **kwargs)  # type: ignore[arg-type]
+    else:
+        pdf.multi_cell(width, height, text, **kwargs)  # type: ignore[arg-type]
 
 
 def _paragraph(pdf: FPDF, height: float, text: str) -> None:
@@ -254,39 +488,47 @@ def _paragraph(pdf: FPDF, height: float, text: str) -> None:
 def _table(
     pdf: FPDF,
     heading: list[str],
-    rows: list[list[str]],
+    rows: list[tuple[list[str], bool]],
     widths: tuple[float, ...] = _COL_WIDTHS,
     right: tuple[bool, ...] = _RIGHT_ALIGNED,
 ) -> None:
-    """The lines table: a filled heading row, repeated on every page the table runs onto,
-    and a line between rows; a cell's text wraps in its column, centred in the row.
-    `widths` (mm) and `right` (right-aligned) give its columns: the invoice's by default.
+    """The lines table: a filled heading row (the brand's accent colour), repeated on every
+    page the table runs onto, and a line between lines (not above a line's tier rows,
+    which print smaller); a cell's text wraps in its column, centred in the row.
 
-    It looks as fpdf2's `table()` did, but each cell's text is measured once and wrapped
-    only when it does not fit: `table()` wrapped every cell twice (to size its row, then to
-    print it), two thirds of the time an invoice took to render."""
-    heading_cells = _table_cells(pdf, heading, "B", widths)
-    body = [_table_cells(pdf, row, "", widths) for row in rows]
+    Each cell's text is measured once and wrapped only when it does not fit: fpdf2's
+    `table()` wrapped every cell twice, two thirds of the time an invoice took. `widths`
+    (mm) and `right` (right-aligned) give its columns: the invoice's by default."""
+    fill = _rgb(pdf.brand.accent_colour)
+    heading_cells = _table_cells(pdf, heading, "B", 8, widths)
+    body = [
+        (_table_cells(pdf, row, "", 7.5 if detail else 9, widths), detail) for row, detail in rows
+    ]
     x, width = pdf.l_margin, sum(widths)
-    if body and pdf.will_page_break(_row_height(heading_cells) + _row_height(body[0])):
+    if body and pdf.will_page_break(_row_height(heading_cells) + _row_height(body[0][0])):
         pdf.add_page()  # not the heading alone at the foot of a page
-    _table_row(pdf, heading_cells, "B", _HEADING_FILL, widths, right)
-    for cells in body:
+    _table_row(pdf, heading_cells, "B", 8, fill, widths, right)
+    for cells, detail in body:
         if pdf.will_page_break(_row_height(cells)):
             pdf.line(x, pdf.y, x + width, pdf.y)  # under the page's last row
             pdf.add_page()
-            _table_row(pdf, heading_cells, "B", _HEADING_FILL, widths, right)
-        pdf.line(x, pdf.y, x + width, pdf.y)
-        _table_row(pdf, cells, "", None, widths, right)
+            _table_row(pdf, heading_cells, "B", 8, fill, widths, right)
+        if not detail:
+            pdf.line(x, pdf.y, x + width, pdf.y)
+        else:
+            pdf.set_text_color(90)
+        _table_row(pdf, cells, "", 7.5 if detail else 9, None, widths, right)
+        pdf.set_text_color(0)
+    pdf.line(x, pdf.y, x + width, pdf.y)
     pdf.set_x(x)
 
 
 def _table_cells(
-    pdf: FPDF, texts: list[str], style: str, widths: tuple[float, ...] = _COL_WIDTHS
+    pdf: FPDF, texts: list[str], style: str, size: float, widths: tuple[float, ...]
 ) -> list[list[str]]:
     """Each cell's text as the lines it prints on (broken by fpdf2 only when too wide or
     when it holds a line break)."""
-    pdf.set_font("helvetica", style=style, size=9)
+    pdf.set_font(FAMILY, style=style, size=size)
     cells = []
     for text, column_width in zip(texts, widths, strict=True):
         if "\n" not in text and pdf.get_string_width(text) <= column_width - 2 * _PADDING_X:
@@ -313,16 +555,17 @@ def _table_row(
     pdf: FPDF,
     cells: list[list[str]],
     style: str,
+    size: float,
     fill: tuple[int, int, int] | None,
-    widths: tuple[float, ...] = _COL_WIDTHS,
-    right_aligned: tuple[bool, ...] = _RIGHT_ALIGNED,
+    widths: tuple[float, ...],
+    right_aligned: tuple[bool, ...],
 ) -> None:
     """One row at the current position, which then moves under it."""
     top, height = pdf.y, _row_height(cells)
     if fill:
         pdf.set_fill_color(*fill)
         pdf.rect(pdf.l_margin, top, sum(widths), height, style="F")
-    pdf.set_font("helvetica", style=style, size=9)
+    pdf.set_font(FAMILY, style=style, size=size)
     x = pdf.l_margin
     for lines, column_width, right in zip(cells, widths, right_aligned, strict=True):
         # Baselines as fpdf2 places a line's text: half a line down, plus 0.3 of the font.

@@ -28,6 +28,7 @@ from jet.config import Settings
 from jet.ledger_documents import allocated_when_recorded, due_date
 from jet.store.db import session
 from jet.store.models import Account, Invoice, InvoiceLine, LedgerEntry, Realm
+from reports.invoice_contents import complete
 from reports.invoice_pdf import InvoiceDocument, InvoiceDocumentLine, write_invoice
 
 _BATCH = 2_000  # invoices read from the store, and held, at a time
@@ -57,7 +58,7 @@ def render_pdfs(
     with _mapper(processes) as map_:
         for start in range(0, len(invoices), _BATCH):
             with session(settings.db_url) as s:
-                docs = _documents(s, invoices[start : start + _BATCH])
+                docs = _documents(s, invoices[start : start + _BATCH], settings.root)
             for path in map_(partial(write_invoice, directory=settings.pdf_dir), docs):
                 written.append(path)
                 progress(len(written), len(invoices))
@@ -97,34 +98,43 @@ _INVOICES = (
 )
 
 
-def _documents(s: Session, invoices: list[Row]) -> list[InvoiceDocument]:
-    """The documents of `invoices`, with their lines read in one query."""
-    lines: dict[int, list[InvoiceDocumentLine]] = {row.id: [] for row in invoices}
+def _documents(s: Session, invoices: list[Row], home: Path | None = None) -> list[InvoiceDocument]:
+    """The documents of `invoices`, with their lines read in one query, completed from the
+    catalog and the accounts (`reports.invoice_contents`); `home`: where realm brand
+    files are (JET_HOME)."""
+    stored: dict[int, list[InvoiceLine]] = {row.id: [] for row in invoices}
     query = (
-        select(  # the invoice, then InvoiceDocumentLine's fields in its order
-            InvoiceLine.invoice_id,
-            InvoiceLine.account_id,
-            InvoiceLine.description,
-            InvoiceLine.kind,
-            InvoiceLine.period_start,
-            InvoiceLine.period_end,
-            InvoiceLine.quantity,
-            InvoiceLine.amount,
-            InvoiceLine.taxable,
-        )
-        .where(InvoiceLine.invoice_id.in_(lines))
+        select(InvoiceLine)
+        .where(InvoiceLine.invoice_id.in_(stored))
         .order_by(InvoiceLine.invoice_id, InvoiceLine.id)
     )
-    for invoice_id, *fields, taxable in s.execute(query):
-        lines[invoice_id].append(InvoiceDocumentLine(*fields, taxable=taxable))
+    for line in s.scalars(query):
+        stored[line.invoice_id].append(line)
+    lines = {
+        invoice_id: [
+            InvoiceDocumentLine(
+                ln.account_id,
+                ln.description,
+                ln.kind,
+                ln.period_start,
+                ln.period_end,
+                ln.quantity,
+                ln.amount,
+            )  # fmt: skip
+            for ln in rows
+        ]
+        for invoice_id, rows in stored.items()
+    }
     paid = _paid_at_issue(s, [row.id for row in invoices if row.kind == "invoice"])
     due_dates: dict[tuple[str, date], date] = {}
     for row in invoices:
         if row.kind == "invoice" and (row.realm_id, row.bill_date) not in due_dates:
             due_dates[(row.realm_id, row.bill_date)] = due_date(s, row.realm_id, row.bill_date)
-    return [
+    docs = [
         InvoiceDocument(
             number=row.number,
+            kind=row.kind,
+            credited_number=row.credited_number,
             realm_name=row.realm_name,
             realm_id=row.realm_id,
             currency=row.currency,
@@ -143,6 +153,7 @@ def _documents(s: Session, invoices: list[Row]) -> list[InvoiceDocument]:
         )
         for row in invoices
     ]
+    return complete(s, docs, {row.number: stored[row.id] for row in invoices}, home)
 
 
 def _paid_at_issue(s: Session, invoice_ids: list[int]) -> dict[int, Decimal]:
@@ -158,10 +169,8 @@ def _credit_note_heading(invoice: Row) -> dict[str, str]:
     if invoice.kind != "credit_note":
         return {}
     return {
-        "kind": "credit_note",
         "title": "Credit note",
         "note": f"Credits invoice {invoice.credited_number}: {invoice.reason}",
-        "credited_number": invoice.credited_number,
     }
 
 

@@ -87,7 +87,7 @@ def render_statement(doc: Statement) -> bytes:
         ),
         cells(doc.last_day, "", "Closing balance", None, None, doc.closing),
     ]
-    _table(pdf, list(_HEADING), rows, _WIDTHS, _RIGHT)
+    _table(pdf, list(_HEADING), [(row, False) for row in rows], _WIDTHS, _RIGHT)
     return bytes(pdf.output())
 
 

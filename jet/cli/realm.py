@@ -93,3 +93,29 @@ def realm_remote_remove(name: str) -> None:
     with session(settings.db_url) as s:
         remote = remove_remote_realm(s, name)
     click.echo(f"realm {remote.realm} is no longer remote; {RADIUS_RELOAD}")
+
+
+@realm.command("brand")
+@click.argument("name", metavar="REALM")
+@click.option("--logo", type=click.Path(dir_okay=False), help="A PNG or JPEG, copied beside.")
+@click.option("--primary-colour", help="Headings and the seller's name, as #RRGGBB.")
+@click.option("--accent-colour", help="The table heading's fill, as #RRGGBB.")
+@click.option("--locale", help="Dates and money as this locale writes them: en_AU, de_DE ...")
+@click.option("--footer", help="The footer of every page (a Jinja2 template).")
+@click.option("--terms", help="The terms under the totals (a Jinja2 template).")
+@click.option("--font-regular", type=click.Path(dir_okay=False), help="A TTF for text.")
+@click.option("--font-bold", type=click.Path(dir_okay=False), help="A TTF for bold text.")
+@click.option("--einvoice/--no-einvoice", default=None, help="Embed the EN 16931 e-invoice.")
+def realm_brand(name: str, **changes: object) -> None:
+    """Set how REALM's documents look, in $JET_HOME/realms/REALM/brand.yaml (it overrides
+    the catalog's `branding`); nothing given: print the file. A refused value changes
+    nothing."""
+    from jet.realm_branding import brand_path, write_brand
+
+    home = load_settings().root
+    if all(v is None for v in changes.values()):
+        path = brand_path(home, name)
+        click.echo(path.read_text(encoding="utf-8") if path.is_file() else f"{path}: none yet")
+        return
+    path = write_brand(home, name, changes)
+    click.echo(f"realm {name}'s brand is in {path}; documents issued from now on use it")

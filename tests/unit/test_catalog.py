@@ -196,7 +196,7 @@ def test_good_catalog_values() -> None:
             "time: {type: duration, unit: hour, ",
             "time: {type: duration, unit: hour, colour: red, ",
             "products.time.colour",
-            "unknown key; expected one of: type, price",
+            "unknown key; expected one of: type, name, price",
             id="unknown-key",
         ),
         pytest.param(

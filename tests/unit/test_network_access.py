@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from jet.accounts import add_accounts, subscribe
-from jet.catalog import RadiusAttributes, load_catalog_file, load_yaml, parse_catalog
+from jet.catalog import RadiusAttributes, load_catalog_file, parse_catalog
 from jet.cli import main
 from jet.config import PROJECT_ROOT
 from jet.nas import add_nas_client
@@ -161,9 +161,9 @@ def test_load_view_reads_the_plan_a_subscription_is_priced_by(settings) -> None:
 
 @pytest.fixture
 def accounts(settings):
-    text = (PROJECT_ROOT / "examples" / "catalogs" / "acme.yaml").read_text()
+    path = PROJECT_ROOT / "examples" / "catalogs" / "acme.yaml"
     with session(settings.db_url) as s:
-        store_catalog(s, parse_catalog(load_yaml(text, "acme.yaml"), "acme.yaml"), "acme.yaml")
+        store_catalog(s, load_catalog_file(path), "acme.yaml")
         add_accounts(s, "acme", [{"id": "alice"}, {"id": "bob"}])
     return settings
 

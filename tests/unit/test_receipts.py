@@ -110,13 +110,13 @@ def test_an_invoice_prints_its_due_date_the_credit_applied_and_what_is_due(
     render_pdfs(settings, processes=1)
     path = pdf_path(settings, "acme", second.number)
     text = words(pdf_pages(path.read_bytes(), tmp_path)[0])
-    assert "Due date 2026-02-15" in text  # acme's payment terms: 14 days
-    assert "Total AUD 45.00" in text
-    assert "Paid from credit -30.00" in text
-    assert "Amount due AUD 15.00" in text  # the payment after issue is not on it
+    assert "Due date 15 Feb 2026" in text  # acme's payment terms: 14 days
+    assert "Total AUD $45.00" in text
+    assert "Paid from credit -$30.00" in text
+    assert "Amount due AUD $15.00" in text  # the payment after issue is not on it
 
     plain = words(pdf_pages(pdf_path(settings, "acme", third.number).read_bytes(), tmp_path)[0])
-    assert "Amount due AUD 20.00" in plain and "Paid from credit" not in plain
+    assert "Amount due AUD $20.00" in plain and "Paid from credit" not in plain
 
     rendered = path.read_bytes()
     path.unlink()
