@@ -24,7 +24,7 @@ _AMOUNT_WIDTH = 30.0  # mm, a summary amount
 # The entries table's columns: 180 mm, the text width; an invoice number such as
 # EUROWAVE-2026-000002 fits its column, as do amounts up to 999999999.99.
 _HEADING = ("Date", "Reference", "Description", "Debit", "Credit", "Balance")
-_WIDTHS = (20.0, 44.0, 58.0, 19.0, 19.0, 20.0)
+_WIDTHS = (22.0, 48.0, 52.0, 19.0, 19.0, 20.0)
 _RIGHT = (False, False, False, True, True, True)
 
 
