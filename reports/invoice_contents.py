@@ -19,6 +19,7 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
+from babel.dates import format_date
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
@@ -212,15 +213,20 @@ def _template(text: str):  # type: ignore[no-untyped-def]
 def render_text(text: str | None, doc: InvoiceDocument) -> str:
     """A realm's text block (a Jinja2 template) for `doc`: {{ number }}, {{ total }},
     {{ amount_due }}, {{ due_date }}, {{ bill_date }}, {{ currency }}, {{ account_id }},
-    {{ account_name }}, {{ realm_name }}."""
+    {{ account_name }}, {{ realm_name }}; dates as the realm's locale writes them, the due
+    date empty on a credit note."""
     if not text:
         return ""
+
+    def day(value: date) -> str:
+        return format_date(value, "medium", locale=doc.brand.locale)
+
     return _template(text).render(
         number=doc.number,
         total=doc.total,
         amount_due=doc.amount_due,
-        due_date=doc.due_date.isoformat() if doc.due_date else "",
-        bill_date=doc.bill_date.isoformat(),
+        due_date=day(doc.due_date) if doc.due_date else "",
+        bill_date=day(doc.bill_date),
         currency=doc.currency,
         account_id=doc.account_id,
         account_name=doc.account_name,

@@ -103,7 +103,7 @@ REALMS = {
             "DE89 3704 0044 0532 0130 00",
             "COBADEFFXXX",
             "Scan to pay (EPC QR)",
-            "Zahlbar bis 2026-10-15",
+            "Zahlbar bis 15.10.2026 ohne Abzug.",
         ],
     ),
 }
