@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from jet.accounts import close_account, hold_for_non_payment
 from jet.audit import Actor, entry
 from jet.catalog import DunningStep
-from jet.ledger import write_off
+from jet.ledger import paid_of, write_off
 from jet.outbox import event_row
 from jet.realms import catalog_on
 from jet.store.bulk import insert_rows
@@ -101,7 +101,7 @@ def overdue(s: Session, as_of: date, realm_id: str | None = None) -> list[Overdu
     if realm_id is not None:
         query = query.where(LedgerEntry.realm_id == realm_id)
     rows = s.execute(query).all()
-    exact = _paid(s, [r.id for r in rows])
+    exact = paid_of(s, [r.id for r in rows])
     terms = _Terms(s)
     found = []
     for r in rows:
@@ -231,17 +231,6 @@ class _Terms:
             catalog = catalog_on(self.s, realm_id, bill_date)
             self.known[key] = catalog.realm.terms_days if catalog else 14
         return self.known[key]
-
-
-def _paid(s: Session, debit_ids: list[int]) -> dict[int, Decimal]:
-    paid: dict[int, Decimal] = defaultdict(Decimal)
-    for start in range(0, len(debit_ids), CHUNK):
-        chunk = debit_ids[start : start + CHUNK]
-        for debit, amount in s.execute(
-            select(Allocation.debit_id, Allocation.amount).where(Allocation.debit_id.in_(chunk))
-        ):
-            paid[debit] += amount
-    return paid
 
 
 def _taken(s: Session, entry_ids: list[int]) -> set[tuple[int, int]]:

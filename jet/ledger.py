@@ -37,6 +37,7 @@ CREDITS = ("payment", "credit_note", "write_off", "top_up")
 # gateway, a SEPA direct debit.
 METHODS = ("cash", "cheque", "bank", "card", "sepa")
 ZERO = Decimal(0)
+_CHUNK = 10_000  # ids in one IN (...) list
 
 
 class LedgerError(JetError, ValueError):
@@ -158,12 +159,17 @@ def settle(s: Session, account_id: str) -> None:
 
 
 def paid_of(s: Session, debit_ids: Iterable[int]) -> dict[int, Decimal]:
-    """What has been allocated to each of these debits (invoices shown with what is due)."""
+    """What has been allocated to each of these debits (invoices shown with what is due),
+    read `_CHUNK` ids a query (a dunning run asks for every open invoice at once)."""
+    ids = list(debit_ids)
     paid: dict[int, Decimal] = {}
-    for debit, amount in s.execute(
-        select(Allocation.debit_id, Allocation.amount).where(Allocation.debit_id.in_(debit_ids))
-    ):
-        paid[debit] = paid.get(debit, ZERO) + amount
+    for start in range(0, len(ids), _CHUNK):
+        for debit, amount in s.execute(
+            select(Allocation.debit_id, Allocation.amount).where(
+                Allocation.debit_id.in_(ids[start : start + _CHUNK])
+            )
+        ):
+            paid[debit] = paid.get(debit, ZERO) + amount
     return paid
 
 
