@@ -17,6 +17,7 @@ import base64
 import unicodedata
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 
@@ -25,7 +26,9 @@ import segno.helpers
 from babel.dates import format_date, format_interval
 from babel.numbers import format_currency, format_decimal
 from fpdf import FPDF
-from fpdf.enums import MethodReturnValue, XPos, YPos
+from fpdf.enums import MethodReturnValue, OutputIntentSubType, XPos, YPos
+from fpdf.output import PDFICCProfile
+from fpdf.util import builtin_srgb2014_bytes
 
 from jet.money import minor_units, round_money
 from reports.facturx import with_einvoice
@@ -135,6 +138,13 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
+@cache
+def _srgb() -> PDFICCProfile:
+    """The sRGB profile stream, compressed once per process: documents are rendered one at
+    a time in a process, and each gives the stream its own object number as it writes."""
+    return PDFICCProfile(builtin_srgb2014_bytes(), 3, "DeviceRGB")
+
+
 class _InvoicePDF(FPDF):
     """A4 portrait with a footer: the realm's footer text (or what the document is) and
     the page; fonts from `reports.pdf_fonts`, the brand's or the shipped Unicode font."""
@@ -144,6 +154,15 @@ class _InvoicePDF(FPDF):
         self._footer_text = footer_text
         self.brand = brand
         use_fonts(self, brand.font_regular, brand.font_bold)
+        # PDF/A-3 (the Factur-X carrier) wants the colours' meaning: sRGB, as fpdf2 ships it.
+        self.add_output_intent(
+            OutputIntentSubType.PDFA,
+            output_condition_identifier="sRGB",
+            output_condition="IEC 61966-2-1:1999",
+            registry_name="http://www.color.org",
+            dest_output_profile=_srgb(),
+            info="sRGB2014 (v2)",
+        )
 
     def footer(self) -> None:
         self.set_y(-_MARGIN + 1)

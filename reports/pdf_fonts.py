@@ -71,14 +71,37 @@ def _file_bytes(path: str) -> bytes:
     return Path(path).read_bytes()
 
 
-_SUBSETS: dict[tuple[str, frozenset[str]], bytes] = {}  # (font file, glyphs) -> the subset
+class _Cut:
+    """A font cut to a glyph set, as fpdf2's output uses it after subsetting: its bytes
+    (`save`) and its glyph ids (`getGlyphID`), both made once per cut instead of loading
+    and saving the font again for every document."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        order = ttLib.TTFont(BytesIO(data), recalcTimestamp=False).getGlyphOrder()
+        self._ids = {name: i for i, name in enumerate(order)}
+
+    def getGlyphID(self, name: str) -> int:  # noqa: N802 (fontTools' name)
+        return self._ids[name]
+
+    def save(self, out: BytesIO) -> None:
+        out.write(self._data)
+
+    def __contains__(self, table: str) -> bool:  # a TrueType cut has no "CFF " table
+        return False
+
+    def close(self) -> None:  # shared by every document that uses the cut: stays open
+        pass
+
+
+_SUBSETS: dict[tuple[str, frozenset[str]], _Cut] = {}  # (font file, glyphs) -> the cut
 _SUBSETS_MAX = 512
 
 
 class _CachedSubsetter:
     """What fpdf2's output calls as `fontTools.subset.Subsetter`, cutting each font to the
     glyphs used plus ASCII (so most documents share one glyph set) and keeping each cut
-    once: a font subset before is loaded from its bytes, and saves them unchanged."""
+    once (`_Cut`): a document's font is the cut's bytes, whether made now or before."""
 
     def __init__(self, options: ftsubset.Options, fonts: dict[int, TTFFont]) -> None:
         self._options, self._fonts = options, fonts
@@ -91,19 +114,18 @@ class _CachedSubsetter:
         font = self._fonts[id(ttfont)]
         path = str(font.ttffile)
         glyphs = self._glyphs | _ascii_glyphs(path)
-        data = _SUBSETS.get((path, glyphs))
-        if data is None:
+        cut = _SUBSETS.get((path, glyphs))
+        if cut is None:
             real = ftsubset.Subsetter(self._options)
             real.populate(glyphs=sorted(glyphs))
             real.subset(ttfont)
             out = BytesIO()
             ttfont.save(out)
-            data = out.getvalue()
+            cut = _Cut(out.getvalue())
             if len(_SUBSETS) >= _SUBSETS_MAX:
                 _SUBSETS.clear()
-            _SUBSETS[(path, glyphs)] = data
-        # Either way the document saves the font loaded from the cut's bytes: the same bytes.
-        font.ttfont = ttLib.TTFont(BytesIO(data), recalcTimestamp=False, lazy=True)
+            _SUBSETS[(path, glyphs)] = cut
+        font.ttfont = cut
 
 
 @cache

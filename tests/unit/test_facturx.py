@@ -293,3 +293,23 @@ def test_write_invoice_embeds_it_unless_the_realm_turned_it_off(aud, tmp_path):
     plain = write_invoice(off, tmp_path / "off").read_bytes()
     assert plain == render_invoice(off)
     assert facturx.get_facturx_xml_from_pdf(plain) == (False, False)
+
+
+def test_the_file_has_what_pdf_a_3_asks_of_it(aud):
+    """No veraPDF here: the parts PDF/A-3b needs that Jet puts in, read back with pypdf —
+    the sRGB output intent, every font embedded, XMP naming part 3 and conformance B, and
+    the XML as an associated file (AF) with its relationship."""
+    reader = PdfReader(io.BytesIO(with_einvoice(render_invoice(aud), aud)))
+    root = reader.trailer["/Root"]
+    (intent,) = root["/OutputIntents"]
+    assert intent["/S"] == "/GTS_PDFA1" and "/DestOutputProfile" in intent
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert "<pdfaid:part>3</pdfaid:part>" in xmp and "<pdfaid:conformance>B" in xmp
+    for font in reader.pages[0]["/Resources"]["/Font"].values():
+        (descendant,) = font.get_object()["/DescendantFonts"]
+        assert "/FontFile2" in descendant.get_object()["/FontDescriptor"]
+    (attached,) = root["/AF"]
+    assert attached["/F"] == "factur-x.xml" and attached["/AFRelationship"] in (
+        "/Data",
+        "/Alternative",
+    )
