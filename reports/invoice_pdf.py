@@ -346,6 +346,9 @@ def render_invoice(doc: InvoiceDocument) -> bytes:
     return bytes(pdf.output())
 
 
+_LABEL_WIDTH = 36.0  # mm: "Credit note number" in bold 9 pt, and a space
+
+
 def _parties(pdf: FPDF, doc: InvoiceDocument, fmt: _Formats) -> None:
     """Who is billed (left) and the invoice's number, dates and account (right)."""
     top = pdf.y
@@ -385,9 +388,9 @@ def _parties(pdf: FPDF, doc: InvoiceDocument, fmt: _Formats) -> None:
     for label, value in details:
         pdf.set_x(_MARGIN + half)
         pdf.set_font(FAMILY, style="B", size=9)
-        pdf.cell(32, 5, label)
+        pdf.cell(_LABEL_WIDTH, 5, label)
         pdf.set_font(FAMILY, size=9)
-        _block(pdf, half - 32, 5, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        _block(pdf, half - _LABEL_WIDTH, 5, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_y(max(pdf.y, left_end) + 5)
 
 
