@@ -84,6 +84,7 @@ def run_demo(settings: Settings, accounts: int = 2000) -> None:
     _print_summary(settings)
     console.print(f"Invoices e-mailed: {mailed:,} ({_shown(maildir)})")
     _print_money(settings)
+    _print_documents(settings, first)
     console.print(f"done in {time.monotonic() - began:.0f} s")
 
 
@@ -135,6 +136,40 @@ def _print_summary(settings: Settings) -> None:
         'from fct_invoices group by all"'
     )
     console.print("Dagster's UI:     make dagster   (then open http://127.0.0.1:3000)")
+
+
+def _print_documents(settings: Settings, first: date) -> None:
+    """The papers an ISP's office hands on, made as `jet invoice print`, `export` and
+    `journal` make them: the paper run of the last bill date, the accountants' export and
+    the general-ledger journal of every bill date, and where the statements are."""
+    from reports.gl_journal import export_journal
+    from reports.invoice_export import export_invoices
+    from reports.print_run import print_run
+
+    folder = settings.root / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    table = Table(title="Documents", title_justify="left")
+    table.add_column("what")
+    table.add_column("file")
+    table.add_column("holds", justify="right")
+    printed = print_run(settings, LAST_BILL_DATE)
+    if printed is not None:
+        table.add_row(f"paper run {LAST_BILL_DATE}", _shown(printed[0]), f"{printed[1]:,} invoices")
+    for fmt in ("xlsx", "parquet"):
+        out = folder / f"invoice-lines_{first}_{LAST_BILL_DATE}.{fmt}"
+        rows = export_invoices(settings, first, LAST_BILL_DATE, fmt, out)
+        table.add_row(f"invoice lines ({fmt})", _shown(out), f"{len(rows):,} lines")
+    out = folder / f"gl-journal_{first}_{LAST_BILL_DATE}.csv"
+    rows = export_journal(settings, first, LAST_BILL_DATE, out)
+    table.add_row("general-ledger journal", _shown(out), f"{len(rows):,} postings")
+    statements = sorted(settings.pdf_dir.glob("*/statements/*.pdf"))
+    if statements:
+        table.add_row(
+            "account statements",
+            _shown(statements[0].parent.parent.parent) + "/*/statements",
+            f"{len(statements):,} PDFs",
+        )
+    console.print(table)
 
 
 _MONEY = """

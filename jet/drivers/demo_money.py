@@ -47,6 +47,10 @@ from jet.store.models import (
 ME = Actor("demo", "demo")
 CATALOG = PROJECT_ROOT / "examples" / "catalogs" / "eurowave.yaml"
 EURO_ACCOUNTS = 40
+# Customers' names in the scripts the shipped font prints (docs/invoices.md), and addresses.
+EURO_NAMES = {3: "Νίκος Παπαδόπουλος", 5: "Ольга Иванова", 8: "Zoë Müller-Łukasiewicz"}
+STRASSEN = ("Hauptstraße", "Bahnhofstraße", "Lindenallee", "Gartenweg", "Schillerstraße")
+ORTE = ("10115 Berlin", "80331 München", "50667 Köln", "20095 Hamburg", "60311 Frankfurt")
 CARDS, DECLINING = 30, 3  # Acme customers paying by a stored card; of them, declined
 PREPAID = 6  # SkyFi pay-as-you-go logins made prepaid
 # The sandbox gateway takes any key; a real deployment sets these in its environment.
@@ -68,8 +72,9 @@ def prepare_money(settings: Settings, progress: Callable[[str], None]) -> None:
         progress("Adding EuroWave (EUR, SEPA mandates), stored cards and prepaid logins")
         store_catalog(s, load_catalog_file(CATALOG), CATALOG.name)
         euro = [
-            {"id": f"euro-{i:03d}", "name": f"EuroWave customer {i}",
-             "email": f"kunde{i}@eurowave.example"}
+            {"id": f"euro-{i:03d}", "name": EURO_NAMES.get(i, f"EuroWave customer {i}"),
+             "email": f"kunde{i}@eurowave.example", "country": "DE",
+             "address": f"{STRASSEN[i % len(STRASSEN)]} {i}, {ORTE[i % len(ORTE)]}"}
             for i in range(1, EURO_ACCOUNTS + 1)
         ]  # fmt: skip
         add_accounts(s, "eurowave", euro, ME)
