@@ -53,11 +53,15 @@ def _non_latin(name: str) -> bool:
     return any(ord(c) >= 0x370 for c in name)
 
 
+CANDIDATES = 25  # statements a realm's sample is chosen from
+
+
 def samples(settings: Settings, bill_date: date, month: date, today: date) -> list[Sample]:
     """Per realm, the invoice of `bill_date` that shows the most (a name in Greek or
     Cyrillic, which the invoice's font prints, else a company's, else the first) and the
-    statement of `month` (written once, as `jet account statement` writes it) of a company,
-    else a customer whose name statements print (Latin-1, docs/statements.md)."""
+    statement of `month` (written once, as `jet account statement` writes it) with the
+    most kinds of entries among the first companies, else customers whose names
+    statements print (Latin-1, docs/statements.md)."""
     query = (
         select(Invoice.realm_id, Invoice.number, Account.id, Account.name, Account.kind)
         .join(Account, Account.id == Invoice.account_id)
@@ -65,30 +69,25 @@ def samples(settings: Settings, bill_date: date, month: date, today: date) -> li
         .order_by(Invoice.realm_id, Invoice.number)
     )
     invoices: dict[str, tuple] = {}
-    statements: dict[str, tuple] = {}
+    candidates: dict[str, list[tuple]] = {}
     with session(settings.db_url) as s:
         for realm, number, account, name, kind in s.execute(query):
-            other = _non_latin(name)
-            company = kind == "company"
-            _keep(invoices, realm, (not other, not company), (number, account, name))
-            _keep(statements, realm, (other, not company), (account, name))
-        docs = {realm: statement(s, account, month, today)
-                for realm, (_, (account, _)) in statements.items()}  # fmt: skip
-    found = []
+            other, company = _non_latin(name), kind == "company"
+            if realm not in invoices or (not other, not company) < invoices[realm][0]:
+                invoices[realm] = ((not other, not company), (number, account, name))
+            candidates.setdefault(realm, []).append(((other, not company), account, name))
+        statements = {}
+        for realm, found in candidates.items():
+            found.sort(key=lambda c: c[0])  # stable: by invoice number within a rank
+            docs = [(statement(s, a, month, today), a, n) for _, a, n in found[:CANDIDATES]]
+            statements[realm] = max(docs, key=lambda d: len({ln.kind for ln in d[0].lines}))
+    chosen = []
     for realm in sorted(invoices):
         number, account, name = invoices[realm][1]
-        found.append(Sample(realm, "invoice", account, name, pdf_path(settings, realm, number)))
-        account, name = statements[realm][1]
-        path = write_statement(docs[realm], settings)
-        found.append(Sample(realm, "statement", account, name, path))
-    return found
-
-
-def _keep(best: dict[str, tuple], realm: str, rank: tuple, what: tuple) -> None:
-    """Keep `what` as the realm's best if its `rank` is lower than the best's (the first
-    of equals stays)."""
-    if realm not in best or rank < best[realm][0]:
-        best[realm] = (rank, what)
+        chosen.append(Sample(realm, "invoice", account, name, pdf_path(settings, realm, number)))
+        doc, account, name = statements[realm]
+        chosen.append(Sample(realm, "statement", account, name, write_statement(doc, settings)))
+    return chosen
 
 
 def paper_run(settings: Settings, bill_date: date) -> PaperRun | None:
