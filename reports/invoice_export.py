@@ -100,6 +100,15 @@ class RealmCatalogs:
     def __init__(self, s: Session) -> None:
         self.s = s
         self._found: dict[tuple[str, date], Catalog] = {}
+        self._due: dict[tuple[str, date], date] = {}
+
+    def due(self, realm_id: str, bill_date: date) -> date:
+        """`jet.ledger_documents.due_date`, once per (realm, bill date): each call parses the
+        catalog, 80 % of an export of the demo's 3,759 invoices when made per invoice."""
+        key = (realm_id, bill_date)
+        if key not in self._due:
+            self._due[key] = due_date(self.s, realm_id, bill_date)
+        return self._due[key]
 
     def on(self, realm_id: str, day: date) -> Catalog:
         key = (realm_id, day)
@@ -163,7 +172,7 @@ def _invoice_rows(s: Session, catalogs: RealmCatalogs, lines: list[dict]) -> lis
     shares = allocate_tax(tax, [ln["amount"] if ln["taxable"] else None for ln in lines], places)
     due = None
     if head["document_kind"] == "invoice":
-        due = due_date(s, head["realm_id"], head["bill_date"])
+        due = catalogs.due(head["realm_id"], head["bill_date"])
     rows = []
     for position, (line, share) in enumerate(zip(lines, shares, strict=True), start=1):
         quantity = line["quantity"]

@@ -7,11 +7,18 @@ delivery is at least once, so a notice sent again after a crash carries the same
 Message-ID (derived from the event's id), which mail clients use to show it once; the
 events are one per reminder step, and one per account, cycle and threshold. Without a
 mail server configured a notice fails and waits (backing off) until there is one; an
-account without an e-mail address is told on paper, which the delivery's outcome says."""
+account without an e-mail address is told on paper, which the delivery's outcome says.
+
+Notices go out in batches of `BATCH` over one SMTP connection, opened at the batch's
+first message and closed by the dispatcher's `flush` at its end (a connection per
+message cost more than the message: the demo's 1,600 usage warnings took 48 s that way,
+20 s so). A server that cannot be reached or drops the connection fails the rest of
+the batch at once, to be retried together, rather than each waiting out its timeout."""
 
 from __future__ import annotations
 
 import smtplib
+import threading
 from datetime import date, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -23,9 +30,36 @@ from jet.store.db import session
 from jet.store.models import Account, Event, Realm
 from reports.smtp import NO_SERVER, connect, message_id
 
+BATCH = 100  # notices a claim takes and a connection sends; a crash repeats at most these
+CLAIM = timedelta(minutes=10)  # a batch's time: 100 messages at most 10 s (timeout) each
+# Refusals of one message: the connection stays good for the next.
+_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+class _Connection(threading.local):
+    """The SMTP connection of the batch this thread is delivering, if open, and why the
+    server failed the batch, if it did."""
+
+    smtp: smtplib.SMTP | None = None
+    down: str | None = None
+
+
+_batch = _Connection()
+
 
 def subscriber() -> Subscriber:
-    return Subscriber("mail", frozenset({"dunning.reminder", "usage.threshold_crossed"}), deliver)
+    topics = frozenset({"dunning.reminder", "usage.threshold_crossed"})
+    return Subscriber("mail", topics, deliver, claim=CLAIM, batch=BATCH, flush=hang_up)
+
+
+def hang_up() -> None:
+    """Close the batch's connection (the dispatcher calls it after each batch)."""
+    smtp, _batch.smtp, _batch.down = _batch.smtp, None, None
+    if smtp is not None:
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
 
 
 def deliver(settings: Settings, event: Event, progress: dict[str, Any]) -> Result:
@@ -46,11 +80,18 @@ def deliver(settings: Settings, event: Event, progress: dict[str, Any]) -> Resul
     message["From"] = f"{sender} <{settings.mail_from}>"
     message["To"] = to
     message["Message-ID"] = message_id(settings, f"jet-event-{event.id}")
+    if _batch.down is not None:
+        return Failed(_batch.down)
     try:
-        with connect(settings, timeout=10) as smtp:
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException) as err:
+        if _batch.smtp is None:
+            _batch.smtp = connect(settings, timeout=10)
+        _batch.smtp.send_message(message)
+    except _REFUSED as err:
         return Failed(f"{settings.smtp_host}:{settings.smtp_port}: {err}")
+    except (OSError, smtplib.SMTPException) as err:
+        hang_up()
+        _batch.down = f"{settings.smtp_host}:{settings.smtp_port}: {err}"
+        return Failed(_batch.down)
     return Delivered(f"sent to {to}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -10,17 +11,22 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from jet.config import Settings
+from jet.drivers import demo_documents as documents
 from jet.drivers.console import console
 from jet.drivers.demo_data import generate
-from jet.drivers.demo_mail import email_invoices
-from jet.drivers.demo_money import collect_money, prepare_money
+from jet.drivers.demo_mail import email_invoices, email_notices
+from jet.drivers.demo_money import DUNNING_AS_OF, collect_money, prepare_money
 from jet.drivers.jobs import run_job
 from jet.store.db import session
 from jet.store.models import Invoice, Realm, Subscription
 from jet.warehouse import marts
 
-# The demo's usage runs from August to October 2026; its last bill date is 1 November.
+# The demo's usage runs from August to October 2026; its last bill date is 1 November;
+# payments and dunning run to 30 November, so its last whole month is November.
 LAST_BILL_DATE = date(2026, 11, 1)
+STATEMENT_MONTH = date(2026, 11, 1)
+TODAY = DUNNING_AS_OF + timedelta(days=1)  # the demo's today, for what asks for one
+USAGE_WARNING, REMINDER = "usage.threshold_crossed", "dunning.reminder"
 
 
 def _month_ranges(first: date, last: date) -> list[tuple[date, date]]:
@@ -79,10 +85,32 @@ def run_demo(settings: Settings, accounts: int = 2000) -> None:
     console.print(
         "  [green]✓[/] money in: " + ", ".join(f"{n:,} {what}" for what, n in money.items())
     )
-    with console.status("refreshing the marts with the issued invoices and payments"):
+    tick = time.monotonic()
+    with (
+        console.status("refreshing the marts with the invoices and payments; e-mailing notices"),
+        ThreadPoolExecutor(1) as meanwhile,
+    ):
+        sending = meanwhile.submit(email_notices, settings)  # SMTP waits while dbt works
         run_job(settings, "rating", LAST_BILL_DATE, LAST_BILL_DATE)
+        notices = sending.result()
+    console.print(
+        f"  [green]✓[/] marts refreshed; {notices[USAGE_WARNING]:,} usage warnings and "
+        f"{notices[REMINDER]:,} dunning reminders e-mailed, in {time.monotonic() - tick:.0f} s"
+    )
+    tick = time.monotonic()
+    with console.status("writing statements, the paper run and the exports"):
+        samples = documents.samples(settings, LAST_BILL_DATE, STATEMENT_MONTH, TODAY)
+        paper = documents.paper_run(settings, LAST_BILL_DATE)
+        exports = documents.exports(settings, ranges[0][0], DUNNING_AS_OF)
+    console.print(
+        f"  [green]✓[/] statements, paper run and exports in {time.monotonic() - tick:.0f} s"
+    )
     _print_summary(settings)
-    console.print(f"Invoices e-mailed: {mailed:,} ({_shown(maildir)})")
+    console.print(
+        f"Invoices e-mailed: {mailed:,}; usage warnings e-mailed: {notices[USAGE_WARNING]:,}; "
+        f"dunning reminders e-mailed: {notices[REMINDER]:,} (all in {_shown(maildir)})"
+    )
+    _print_documents(settings, samples, paper, exports)
     _print_money(settings)
     _print_documents(settings, first)
     console.print(f"done in {time.monotonic() - began:.0f} s")
@@ -138,38 +166,50 @@ def _print_summary(settings: Settings) -> None:
     console.print("Dagster's UI:     make dagster   (then open http://127.0.0.1:3000)")
 
 
-def _print_documents(settings: Settings, first: date) -> None:
-    """The papers an ISP's office hands on, made as `jet invoice print`, `export` and
-    `journal` make them: the paper run of the last bill date, the accountants' export and
-    the general-ledger journal of every bill date, and where the statements are."""
-    from reports.gl_journal import export_journal
-    from reports.invoice_export import export_invoices
-    from reports.print_run import print_run
-
-    folder = settings.root / "exports"
-    folder.mkdir(parents=True, exist_ok=True)
-    table = Table(title="Documents", title_justify="left")
-    table.add_column("what")
-    table.add_column("file")
-    table.add_column("holds", justify="right")
-    printed = print_run(settings, LAST_BILL_DATE)
-    if printed is not None:
-        table.add_row(f"paper run {LAST_BILL_DATE}", _shown(printed[0]), f"{printed[1]:,} invoices")
-    for fmt in ("xlsx", "parquet"):
-        out = folder / f"invoice-lines_{first}_{LAST_BILL_DATE}.{fmt}"
-        rows = export_invoices(settings, first, LAST_BILL_DATE, fmt, out)
-        table.add_row(f"invoice lines ({fmt})", _shown(out), f"{len(rows):,} lines")
-    out = folder / f"gl-journal_{first}_{LAST_BILL_DATE}.csv"
-    rows = export_journal(settings, first, LAST_BILL_DATE, out)
-    table.add_row("general-ledger journal", _shown(out), f"{len(rows):,} postings")
-    statements = sorted(settings.pdf_dir.glob("*/statements/*.pdf"))
-    if statements:
+def _print_documents(
+    settings: Settings,
+    samples: list[documents.Sample],
+    paper: documents.PaperRun | None,
+    exports: tuple[documents.Export, documents.Export],
+) -> None:
+    """Where to look: a customer's invoice and statement per realm, the paper run, the
+    exports; each path as the working directory sees it, and what it holds."""
+    table = Table(title="Documents", title_justify="left", box=None, show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("file", overflow="fold")
+    for sample in samples:
+        when = LAST_BILL_DATE if sample.what == "invoice" else f"{STATEMENT_MONTH:%Y-%m}"
         table.add_row(
-            "account statements",
-            _shown(statements[0].parent.parent.parent) + "/*/statements",
-            f"{len(statements):,} PDFs",
+            sample.realm if sample.what == "invoice" else "",
+            f"[cyan]{_shown(sample.path)}[/]\n"
+            f"{sample.what} {when} of {sample.name} ({sample.account})",
         )
+    if paper is not None:
+        table.add_row(
+            "paper run",
+            f"[cyan]{_shown(paper.path)}[/]\n{paper.invoices:,} invoices, {paper.pages:,} "
+            f"pages (jet invoice print --date {LAST_BILL_DATE})",
+        )
+    lines, journal = exports
+    table.add_row(
+        "export",
+        f"[cyan]{_shown(lines.path)}[/]\n{lines.rows:,} lines of {lines.documents:,} "
+        "invoices and credit notes (jet invoice export)",
+    )
+    table.add_row(
+        "journal",
+        f"[cyan]{_shown(journal.path)}[/]\n{journal.rows:,} rows, {journal.documents:,} "
+        "journal entries (jet invoice journal)",
+    )
     console.print(table)
+    if paper is None:
+        console.print(f"Paper run: no paper invoices on {LAST_BILL_DATE}")
+    if samples:
+        console.print(
+            f"Statements: .venv/bin/jet account statement {samples[-1].account} --month "
+            f"{STATEMENT_MONTH:%Y-%m}; those the billing runs wrote (asset statement_pdfs) "
+            f"are in {_shown(settings.pdf_dir)}/*/statements"
+        )
 
 
 _MONEY = """
@@ -213,6 +253,6 @@ def _print_money(settings: Settings) -> None:
     )
     console.print(f"SEPA files: {settings.root / 'sepa'}")
     console.print(
-        "Dunning:   .venv/bin/jet dunning status --as-of 2026-11-30 (its reminders wait in "
-        "the outbox for a mail server: set JET_SMTP_HOST, then .venv/bin/jet events dispatch)"
+        "Dunning:   .venv/bin/jet dunning status --as-of 2026-11-30 (its reminders went to "
+        "the demo's mail server with the usage warnings: .venv/bin/jet events list)"
     )

@@ -43,6 +43,7 @@ from jet.accounts import change_plan, end_plan
 from jet.audit import Actor
 from jet.catalog import load_catalog_file
 from jet.config import PROJECT_ROOT, Settings
+from jet.drivers import demo_addresses as postal
 from jet.drivers.demo_feed import feed_netflow, feed_radius
 from jet.realms import store_catalog
 from jet.store.db import session
@@ -144,6 +145,8 @@ class _Plan:
         default_factory=lambda: (np.zeros(0, np.int64), np.zeros(0, np.int64))
     )  # [begin, end) in epoch seconds of each account's usage
     assignments: list[tuple[int, int, int]] = field(default_factory=list)  # (account, first, last)
+    # kind, address, country, tax_id and delivery of each account (`_plan_postal`)
+    details: list[dict[str, str]] = field(default_factory=list)
 
     def add(self, *, realm, name, email, kind, plan, start, parent=None, centre=-1) -> int:
         self.ids.append("")
@@ -191,10 +194,11 @@ def generate(
             path = CATALOGS / f"{realm}.yaml"
             store_catalog(s, load_catalog_file(path), str(path))
 
-    plan_rng, radius_rng, flow_rng, csv_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)
+    plan_rng, radius_rng, flow_rng, csv_rng, postal_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)
     )
     plan = _plan_accounts(plan_rng, accounts, first_day, last_day)
+    _plan_postal(postal_rng, plan)
     n_acme = plan.realm.count("acme")
     progress(
         f"Planned {len(plan.ids)} accounts ({n_acme} acme, {len(plan.ids) - n_acme} skyfi) "
@@ -408,6 +412,44 @@ def _plan_addresses(rng: np.random.Generator, plan: _Plan) -> None:
             counters[c][0] += 1
 
 
+NON_LATIN_SHARE, PAPER_SHARE = 0.01, 0.015  # of SkyFi's people; of the billing accounts
+
+
+def _plan_postal(rng: np.random.Generator, plan: _Plan) -> None:
+    """Postal details: homes and companies in Australia (the companies with an ABN; their
+    users at the company's office), SkyFi's customers in New Zealand (venues with a GST
+    number) but for a few visitors from abroad named in Greek or Cyrillic, and ~1.5% of
+    the billing accounts on paper. Its own generator: the other data stays as it was."""
+    billed = [i for i, p in enumerate(plan.parents) if p is None]
+    paper = {
+        int(i) for i in rng.choice(billed, max(2, round(len(billed) * PAPER_SHARE)), replace=False)
+    }
+    people = [i for i, p in enumerate(plan.plan) if p in ("pay-as-you-go", "travel-kit")]
+    visitors = rng.choice(people, max(2, round(len(people) * NON_LATIN_SHARE)), replace=False)
+    abroad = {int(i): postal.NON_LATIN[n % len(postal.NON_LATIN)] for n, i in enumerate(visitors)}
+    offices: dict[int, str] = {}
+    for i, kind in enumerate(plan.kind):
+        details = {"kind": "person", "delivery": "paper" if i in paper else "email"}
+        if kind == CENTRE:
+            offices[plan.centre[i]] = postal.australian_office(rng)
+            details.update(kind="company", address=offices[plan.centre[i]], country="AU",
+                           tax_id=postal.australian_business_number(rng))  # fmt: skip
+        elif kind == USER:
+            details.update(address=offices[plan.centre[i]], country="AU")
+        elif kind == HOME:
+            details.update(address=postal.australian_home(rng), country="AU")
+        elif plan.plan[i] == "venue":
+            details.update(kind="company", address=postal.new_zealand(rng, shop=True),
+                           country="NZ", tax_id=postal.nz_gst_number(rng))  # fmt: skip
+        elif i in abroad:
+            country, plan.names[i], latin = abroad[i]
+            plan.emails[i] = f"{postal.handle(latin)}{rng.integers(1, 99)}@example.org"
+            details.update(address=postal.abroad(rng, country), country=country)
+        else:
+            details.update(address=postal.new_zealand(rng), country="NZ")
+        plan.details.append(details)
+
+
 def _seconds(day: date) -> int:
     return (day - EPOCH).days * DAY
 
@@ -448,6 +490,7 @@ def _save(s: Session, plan: _Plan) -> None:
             "realm": plan.realm[i],
             "plan": first[i][0] if i in first else None,
             "plan_from": first[i][1] if i in first else None,
+            **plan.details[i],
         }
         for i in range(len(plan.ids))
     ]

@@ -1,11 +1,13 @@
 """The demo's mail server: aiosmtpd on loopback, in this process, keeping each message it
-receives in a Maildir (JET_HOME/demo-mail), so that the demo e-mails its invoices over
-SMTP as a deployment does (reports/invoice_mail.py) and anyone can open them."""
+receives in a Maildir (JET_HOME/demo-mail), so that the demo e-mails its invoices and
+usage warnings over SMTP as a deployment does (reports/invoice_mail.py, reports/notices.py)
+and anyone can open them."""
 
 from __future__ import annotations
 
 import mailbox
 import socket
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +15,8 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 from jet.config import Settings
+from jet.deliveries import Delivered, dispatch
+from reports import notices
 from reports.invoice_mail import send_invoices
 
 
@@ -41,11 +45,28 @@ def mail_server(folder: Path) -> Iterator[int]:
         controller.stop()
 
 
+@contextmanager
+def _mailing(settings: Settings) -> Iterator[tuple[Settings, Path]]:
+    """`settings` pointed at the demo's mail server while it runs, and its Maildir."""
+    folder = settings.root / "demo-mail"
+    with mail_server(folder) as port:
+        yield settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port}), folder
+
+
 def email_invoices(settings: Settings) -> tuple[int, Path]:
     """Send every rendered invoice of the e-mail accounts to the demo's mail server; how
     many the server took, and its Maildir."""
-    folder = settings.root / "demo-mail"
-    with mail_server(folder) as port:
-        local = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
+    with _mailing(settings) as (local, folder):
         run = send_invoices(local)
     return run.sent, folder
+
+
+def email_notices(settings: Settings) -> Counter[str]:
+    """Deliver the outbox's notices (usage warnings; dunning's reminders, once it has run)
+    to the mail subscriber with the demo's mail server up, as `jet events dispatch` does;
+    how many of each topic were e-mailed."""
+    with _mailing(settings) as (local, _):
+        done = dispatch(local, [notices.subscriber()])
+    return Counter(
+        r.topic for r in done if isinstance(r.result, Delivered) and not r.result.refused
+    )

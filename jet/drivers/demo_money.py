@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable
 from datetime import date, timedelta
 
+import numpy as np
 from schwifty import IBAN
 from sqlalchemy import select
 
@@ -28,6 +29,7 @@ from jet.config import PROJECT_ROOT, Settings
 from jet.deliveries import dispatch
 from jet.direct_debit import collect, write
 from jet.drivers.camt053 import Booked, statement
+from jet.drivers.demo_addresses import eurowave_customers
 from jet.ledger import open_entries
 from jet.mandates import add_mandate
 from jet.payment_batches import Received, record_payments
@@ -46,11 +48,7 @@ from jet.store.models import (
 
 ME = Actor("demo", "demo")
 CATALOG = PROJECT_ROOT / "examples" / "catalogs" / "eurowave.yaml"
-EURO_ACCOUNTS = 40
-# Customers' names in the scripts the shipped font prints (docs/invoices.md), and addresses.
-EURO_NAMES = {3: "Νίκος Παπαδόπουλος", 5: "Ольга Иванова", 8: "Zoë Müller-Łukasiewicz"}
-STRASSEN = ("Hauptstraße", "Bahnhofstraße", "Lindenallee", "Gartenweg", "Schillerstraße")
-ORTE = ("10115 Berlin", "80331 München", "50667 Köln", "20095 Hamburg", "60311 Frankfurt")
+EURO_ACCOUNTS, EURO_SEED = 40, 7  # customers in Berlin and Potsdam (jet.drivers.demo_addresses)
 CARDS, DECLINING = 30, 3  # Acme customers paying by a stored card; of them, declined
 PREPAID = 6  # SkyFi pay-as-you-go logins made prepaid
 # The sandbox gateway takes any key; a real deployment sets these in its environment.
@@ -71,18 +69,15 @@ def prepare_money(settings: Settings, progress: Callable[[str], None]) -> None:
             return
         progress("Adding EuroWave (EUR, SEPA mandates), stored cards and prepaid logins")
         store_catalog(s, load_catalog_file(CATALOG), CATALOG.name)
-        euro = [
-            {"id": f"euro-{i:03d}", "name": EURO_NAMES.get(i, f"EuroWave customer {i}"),
-             "email": f"kunde{i}@eurowave.example", "country": "DE",
-             "address": f"{STRASSEN[i % len(STRASSEN)]} {i}, {ORTE[i % len(ORTE)]}"}
-            for i in range(1, EURO_ACCOUNTS + 1)
-        ]  # fmt: skip
-        add_accounts(s, "eurowave", euro, ME)
+        euro = eurowave_customers(np.random.default_rng(EURO_SEED), EURO_ACCOUNTS)
+        add_accounts(
+            s, "eurowave", [{k: v for k, v in a.items() if k != "debtor"} for a in euro], ME
+        )
         start_subscriptions(s, ME, [(a["id"], "fibre", date(2026, 8, 1), None) for a in euro])
         for i, a in enumerate(euro, start=1):
             iban = IBAN.generate("DE", bank_code="37040044", account_code=f"{4000 + i:010d}")
             add_mandate(s, ME, a["id"], str(iban), f"EW-{i:05d}", date(2026, 7, 20),
-                        debtor_name=a["name"])  # fmt: skip
+                        debtor_name=a["debtor"])  # fmt: skip
         payers = s.scalars(
             select(Account.id)
             .where(Account.realm_id == "acme", Account.parent_id.is_(None))

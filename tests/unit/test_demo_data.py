@@ -1,10 +1,15 @@
 """The demo deployment's promises: the realms and hierarchy it claims, whole RADIUS sessions,
-one measuring source per account, usage only while subscribed, and a second run that
-changes nothing. The upstream file goes through `jet import usage`'s importer and profile."""
+one measuring source per account, usage only while subscribed, postal details an invoice
+can print (valid tax ids, a few names in Greek or Cyrillic, a few paper customers), and a
+second run that changes nothing. The upstream file goes through `jet import usage`'s
+importer and profile."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 from stdnum.au import abn
@@ -12,9 +17,17 @@ from stdnum.au import abn
 from ingest.csv.profiles import read_profile
 from ingest.csv.usage import import_usage
 from ingest.landing import landed_batches
+from jet import customer_fields
 from jet.addresses import network_range
 from jet.config import Settings
-from jet.drivers.demo_data import UPSTREAM_FILE, UPSTREAM_PROFILE, generate
+from jet.drivers.demo_addresses import eurowave_customers
+from jet.drivers.demo_data import (
+    UPSTREAM_FILE,
+    UPSTREAM_PROFILE,
+    _plan_accounts,
+    _plan_postal,
+    generate,
+)
 from jet.store.db import session
 from jet.store.models import Account, IpAssignment, Subscription
 
@@ -237,3 +250,58 @@ def test_upstream_file_imports_once(demo):
     assert result.landed_at is not None and result.batch_id in before
     assert result.landed == summary["rows"]["upstream_csv"]
     assert landed_batches("upstream_csv", settings.raw) == before
+
+
+def _non_latin(name: str) -> bool:
+    return any(ord(c) >= 0x370 for c in name)
+
+
+def test_accounts_have_postal_details_an_invoice_prints(demo):
+    settings, _, _ = demo
+    accounts = _accounts(settings)
+    billed = [a for a in accounts if a.parent_id is None]
+    assert all(a.address and len(a.address.splitlines()) >= 2 and a.country for a in billed)
+    acme = [a for a in accounts if a.realm_id == "acme"]
+    assert {a.country for a in acme} == {"AU"}
+    companies = [a for a in billed if a.kind == "company"]
+    assert {a.realm_id for a in companies} >= {"acme"}
+    assert all(a.tax_id for a in companies)  # stored through the ABN/GST checks
+    for a in companies:
+        assert customer_fields.tax_id(a.tax_id, a.country) == a.tax_id
+    by_id = {a.id: a for a in accounts}
+    users = [a for a in accounts if a.parent_id]
+    assert all(a.address == by_id[a.parent_id].address for a in users)  # at the office
+    visitors = [a for a in accounts if _non_latin(a.name)]
+    assert visitors and {a.realm_id for a in visitors} == {"skyfi"}
+    assert all(a.country in {"GR", "BG", "UA", "RS"} for a in visitors)
+    assert all(a.email and a.email.isascii() for a in visitors)
+    assert {a.country for a in accounts if a.realm_id == "skyfi" and not _non_latin(a.name)} == {
+        "NZ"
+    }
+    paper = [a for a in billed if a.delivery == "paper"]
+    assert 2 <= len(paper) < len(billed) * 0.05
+
+
+def test_postal_details_are_the_same_every_run():
+    def planned():
+        rng = np.random.default_rng(7)
+        plan = _plan_accounts(rng, ACCOUNTS, date(2026, 8, 1), date(2026, 10, 31))
+        _plan_postal(np.random.default_rng(8), plan)
+        return plan.names, plan.emails, plan.details
+
+    assert planned() == planned()
+    assert eurowave_customers(np.random.default_rng(7), 40) == eurowave_customers(
+        np.random.default_rng(7), 40
+    )
+
+
+def test_eurowave_customers_pass_the_account_checks():
+    customers = eurowave_customers(np.random.default_rng(7), 40)
+    assert {c["country"] for c in customers} == {"DE"}
+    assert sum(_non_latin(c["name"]) for c in customers) == 4
+    assert all(c["debtor"].isascii() or not _non_latin(c["debtor"]) for c in customers)
+    assert sum(c["delivery"] == "paper" for c in customers) == 2
+    firms = [c for c in customers if c.get("kind") == "company"]
+    assert firms and all(customer_fields.tax_id(c["tax_id"], "DE") == c["tax_id"] for c in firms)
+    for c in customers:
+        assert customer_fields.email(c["email"]) == c["email"]
