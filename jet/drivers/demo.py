@@ -112,7 +112,6 @@ def run_demo(settings: Settings, accounts: int = 2000) -> None:
     )
     _print_documents(settings, samples, paper, exports)
     _print_money(settings)
-    _print_documents(settings, first)
     console.print(f"done in {time.monotonic() - began:.0f} s")
 
 

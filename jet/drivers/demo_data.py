@@ -32,7 +32,6 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from stdnum.au import abn
 
 from ingest.csv.profiles import SHIPPED, UsageProfile, read_profile
 from ingest.csv.usage import import_usage, usage_batch_id
@@ -109,18 +108,6 @@ TRADES = _words(
     "Freight|Electrical|Veterinary Clinic|Real Estate|Design Studio|Joinery|Medical Centre",
     "|",
 )
-STREETS = _words(
-    "George|Pitt|Elizabeth|Victoria|Queen|King|Albert|Church|High|Park|Station|Beach|Hill",
-    "|",
-)
-# (suburb or town, state and postcode) per realm, for the printed address
-TOWNS = {
-    "acme": (("Parramatta", "NSW 2150"), ("Chatswood", "NSW 2067"), ("Newtown", "NSW 2042"),
-             ("Manly", "NSW 2095"), ("Penrith", "NSW 2750"), ("Bondi", "NSW 2026")),
-    "skyfi": (("Ponsonby, Auckland", "1011"), ("Te Aro, Wellington", "6011"),
-              ("Riccarton, Christchurch", "8011"), ("Queenstown", "9300")),
-}  # fmt: skip
-COUNTRY = {"acme": "AU", "skyfi": "NZ"}
 VENUES = ("Café", "Marina", "Holiday Park", "Motel", "Surf Club", "Backpackers", "Brewery")
 SKY_PLANS = ("pay-as-you-go", "unlimited", "travel-kit", "venue")
 
@@ -454,24 +441,6 @@ def _seconds(day: date) -> int:
     return (day - EPOCH).days * DAY
 
 
-def _postal(plan: _Plan, i: int) -> dict[str, str]:
-    """Where account `i` gets its invoices (a user billed to a company gets none), made
-    from its position, not the random generator, so the usage stays what it was: an
-    address and country; a company's ABN; every thirtieth home customer on paper."""
-    if plan.parents[i] is not None:
-        return {}
-    realm = plan.realm[i]
-    town, postcode = TOWNS[realm][i % len(TOWNS[realm])]
-    street = f"{i % 197 + 1} {STREETS[i % len(STREETS)]} Street"
-    out = {"address": f"{street}, {town} {postcode}", "country": COUNTRY[realm]}
-    if plan.kind[i] == CENTRE:
-        base = f"{10_000_000 + i * 7919:09d}"[-9:]
-        out["tax_id"] = abn.calc_check_digits(base) + base
-    elif plan.kind[i] == HOME and i % 30 == 7:
-        out["delivery"] = "paper"
-    return out
-
-
 def _save(s: Session, plan: _Plan) -> None:
     """Accounts, subscriptions and IP assignments, in the caller's transaction. The
     accounts and their first plans go in as `jet import accounts` puts them; later plan
@@ -486,7 +455,6 @@ def _save(s: Session, plan: _Plan) -> None:
             "name": plan.names[i],
             "parent": plan.parents[i],
             "email": plan.emails[i],
-            **_postal(plan, i),
             "realm": plan.realm[i],
             "plan": first[i][0] if i in first else None,
             "plan_from": first[i][1] if i in first else None,

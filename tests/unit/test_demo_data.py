@@ -12,7 +12,6 @@ import duckdb
 import numpy as np
 import pytest
 from sqlalchemy import func, select
-from stdnum.au import abn
 
 from ingest.csv.profiles import read_profile
 from ingest.csv.usage import import_usage
@@ -122,17 +121,6 @@ def test_cost_centres_hold_business_users(demo):
         assert centre_id not in plans  # the company is billed, its users use the service
         assert 3 <= len(users) <= 15
         assert {plans[u.id] for u in users} == {"business"}
-
-
-def test_invoices_go_to_an_address_companies_have_an_abn_some_go_on_paper(demo):
-    settings, _, _ = demo
-    billed = [a for a in _accounts(settings) if a.parent_id is None]
-    assert all(a.address and a.country == {"acme": "AU", "skyfi": "NZ"}[a.realm_id] for a in billed)
-    companies = [a for a in billed if a.name.endswith("Pty Ltd")]
-    assert companies and all(abn.is_valid(a.tax_id) for a in companies)
-    assert any(a.delivery == "paper" for a in billed)
-    users = [a for a in _accounts(settings) if a.parent_id is not None]
-    assert not any(a.address or a.tax_id for a in users)  # their company gets the invoice
 
 
 def test_subscriptions_start_mid_cycle_end_and_change_plan(lake):
