@@ -17,7 +17,7 @@ from jet.ledger_documents import Receipt, receipt
 from jet.money import format_money, minor_units
 from jet.store.db import session
 from jet.store.models import LedgerEntry
-from reports.invoice_pdf import _latin1, _paragraph, start_document
+from reports.invoice_pdf import _paragraph, start_document
 from reports.write_once import write_once
 
 _LABEL_WIDTH = 40.0  # mm
@@ -31,7 +31,7 @@ def receipt_title(doc: Receipt) -> str:
 def render_receipt(doc: Receipt) -> bytes:
     """The receipt as PDF bytes; the same receipt always gives the same bytes."""
     places = minor_units(doc.currency)
-    currency = _latin1(doc.currency.upper())
+    currency = doc.currency.upper()
 
     def money(value: Decimal) -> str:
         return format_money(value, places)
@@ -55,7 +55,7 @@ def render_receipt(doc: Receipt) -> bytes:
         pdf.set_font("helvetica", style="B", size=11 if bold else 10)
         pdf.cell(_LABEL_WIDTH, 7 if bold else 6, label)
         pdf.set_font("helvetica", style="B" if bold else "", size=11 if bold else 10)
-        _paragraph(pdf, 7 if bold else 6, _latin1(value))
+        _paragraph(pdf, 7 if bold else 6, value)
     pdf.ln(6)
 
     pdf.set_font("helvetica", style="B", size=10)
@@ -72,7 +72,7 @@ def render_receipt(doc: Receipt) -> bytes:
         rows.append(("Credit for the next invoice", "", money(doc.credit_left)))
     for row in rows:
         for (width, _, align), text in zip(_COLUMNS, row, strict=True):
-            pdf.cell(width, 6, _latin1(text), align=align)
+            pdf.cell(width, 6, text, align=align)
         pdf.ln(6)
     pdf.set_font("helvetica", style="B", size=10)
     for (width, _, align), text in zip(_COLUMNS, ("Total", "", money(doc.amount)), strict=True):

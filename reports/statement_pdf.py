@@ -15,7 +15,7 @@ from jet.config import Settings
 from jet.money import format_money
 from jet.statements import Statement, active_accounts, statement
 from jet.store.db import session
-from reports.invoice_pdf import _latin1, _paragraph, _table, start_document
+from reports.invoice_pdf import _paragraph, _table, start_document
 from reports.write_once import write_once
 
 _LABEL_WIDTH = 40.0  # mm
@@ -30,7 +30,7 @@ _RIGHT = (False, False, False, True, True, True)
 
 def render_statement(doc: Statement) -> bytes:
     """The statement as PDF bytes; the same statement always gives the same bytes."""
-    currency = _latin1(doc.currency.upper())
+    currency = doc.currency.upper()
 
     def money(value: Decimal) -> str:
         return format_money(value, doc.places)
@@ -55,7 +55,7 @@ def render_statement(doc: Statement) -> bytes:
         pdf.set_font("helvetica", style="B", size=10)
         pdf.cell(_LABEL_WIDTH, 6, label)
         pdf.set_font("helvetica", size=10)
-        _paragraph(pdf, 6, _latin1(value))
+        _paragraph(pdf, 6, value)
     pdf.ln(4)
 
     summary = [
@@ -77,7 +77,7 @@ def render_statement(doc: Statement) -> bytes:
 
     def cells(day, reference, description, debit, credit, balance) -> list[str]:
         amounts = [money(v) if v is not None else "" for v in (debit, credit, balance)]
-        return [day.isoformat(), _latin1(reference), _latin1(description), *amounts]
+        return [day.isoformat(), reference, description, *amounts]
 
     rows = [
         cells(doc.month, "", "Opening balance", None, None, doc.opening),
