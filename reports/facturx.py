@@ -200,9 +200,10 @@ def with_einvoice(pdf: bytes, doc: InvoiceDocument) -> bytes:
             flavor="factur-x",
             level=LEVEL,
             check_xsd=False,  # check_xml did, with the schema parsed once per process
+            # No keywords: factur-x's XMP has no pdf:Keywords to match the Info entry,
+            # which PDF/A wants equal.
             pdf_metadata={
                 "author": seller,
-                "keywords": f"{doc.title}, Factur-X",
                 "title": f"{seller}: {doc.title} {doc.number}",
                 "subject": f"{doc.title} {doc.number} issued by {seller}",
             },

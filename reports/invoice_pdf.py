@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import unicodedata
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -44,7 +45,9 @@ from reports.invoice_document import (
 from reports.pdf_fonts import FAMILY, FastFonts, use_fonts
 from reports.write_once import write_once
 
-__all__ = ["InvoiceDocument", "InvoiceDocumentLine", "render_invoice", "write_invoice"]
+__all__ = [
+    "InvoiceDocument", "InvoiceDocumentLine", "invoice_file", "render_invoice", "write_invoice"
+]  # fmt: skip
 
 
 # Characters outside Latin-1 that have an obvious plain replacement.
@@ -142,12 +145,21 @@ def _rgb(colour: str) -> tuple[int, int, int]:
 
 class _InvoicePDF(FPDF):
     """A4 portrait with a footer: the realm's footer text (or what the document is) and
-    the page; fonts from `reports.pdf_fonts`, the brand's or the shipped Unicode font."""
+    the page; fonts from `reports.pdf_fonts`, the brand's or the shipped Unicode font.
 
-    def __init__(self, footer_text: str, brand: Brand) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
+    `pdfa`: a PDF/A-3B document (fpdf2 checks what it is given: embedded fonts only;
+    it adds the sRGB output intent and the XMP metadata that say so); `info`: False
+    when `factur-x` writes the document information (and replaces the XMP with its own,
+    which has the Factur-X extension schema)."""
+
+    def __init__(self, footer_text: str, brand: Brand, pdfa: bool = False, info: bool = True):
+        super().__init__(
+            orientation="portrait", unit="mm", format="A4",
+            enforce_compliance="PDF/A-3B" if pdfa else None,
+        )  # fmt: skip
         self._footer_text = footer_text
         self.brand = brand
+        self.info = info
         use_fonts(self, brand.font_regular, brand.font_bold)
 
     def footer(self) -> None:
@@ -161,7 +173,37 @@ class _InvoicePDF(FPDF):
         self.set_text_color(0)
 
     def output(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        return super().output(*args, output_producer_class=FastFonts, **kwargs)
+        return super().output(*args, output_producer_class=_Output, **kwargs)
+
+
+class _Output(FastFonts):
+    """fpdf2's output with `FastFonts`; a PDF/A document's XMP metadata the same each
+    time (fpdf2 dates its modification now) and, unless `factur-x` writes them, its
+    document information dictionary too (fpdf2 leaves it out of a PDF/A; PDF/A-3 allows
+    it where it says what the XMP says, and readers such as pdfinfo show it)."""
+
+    def bufferize(self) -> bytearray:
+        self._pdfa = self.fpdf._compliance
+        if self._pdfa and self.fpdf.info:
+            self.fpdf._compliance = None  # fpdf2 adds the Info dictionary only without
+        try:
+            return super().bufferize()
+        finally:
+            self.fpdf._compliance = self._pdfa
+
+    def _add_xmp_metadata(self):  # type: ignore[no-untyped-def]
+        saved, self.fpdf._compliance = self.fpdf._compliance, self._pdfa
+        try:
+            return super()._add_xmp_metadata()
+        finally:
+            self.fpdf._compliance = saved
+
+    def _build_xmp_from_info(self) -> str:
+        xmp = super()._build_xmp_from_info()
+        created = re.search(r'xmp:CreateDate="([^"]*)"', xmp)
+        if created is None:
+            return xmp
+        return re.sub(r'(xmp:(?:Modify|Metadata)Date)="[^"]*"', rf'\1="{created[1]}"', xmp)
 
 
 def start_document(
@@ -173,13 +215,15 @@ def start_document(
     note: str = "",
     brand: Brand | None = None,
     seller: Party | None = None,
+    pdfa: bool = False,
+    info: bool = True,
 ) -> FPDF:
     """A new document's first page with its header (the realm's logo, who issues it with
     their address, tax id and contact, what it is, the `note` under that) and its
-    metadata; `created` makes the bytes the same each time."""
+    metadata; `created` makes the bytes the same each time. `pdfa`, `info`: `_InvoicePDF`."""
     brand = brand or Brand()
     footer = brand.footer or f"{realm_name} - {title.lower()} {number}"
-    pdf = _InvoicePDF(footer_text=footer, brand=brand)
+    pdf = _InvoicePDF(footer_text=footer, brand=brand, pdfa=pdfa, info=info)
     pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
     pdf.set_auto_page_break(auto=True, margin=_MARGIN + 8)
     pdf.set_title(number)
@@ -262,8 +306,9 @@ class _Formats:
         return format_interval(start, last, "yMMMd", locale=self.locale)
 
 
-def render_invoice(doc: InvoiceDocument) -> bytes:
-    """The invoice as PDF bytes; the same document always gives the same bytes."""
+def render_invoice(doc: InvoiceDocument, info: bool = True) -> bytes:
+    """The invoice as PDF/A-3B bytes; the same document always gives the same bytes.
+    `info=False`: without the document information `factur-x` writes (`invoice_file`)."""
     fmt = _Formats(doc)
     currency = doc.currency.upper()
     pdf = start_document(
@@ -275,6 +320,8 @@ def render_invoice(doc: InvoiceDocument) -> bytes:
         doc.note,
         brand=doc.brand,
         seller=doc.seller,
+        pdfa=True,
+        info=info,
     )
     _parties(pdf, doc, fmt)
 
@@ -689,10 +736,12 @@ def write_invoice(doc: InvoiceDocument, directory: Path) -> Path:
     """Write `<directory>/<realm_id>/<number>.pdf` once (`write_once`) and return its
     path. An existing file is an issued invoice and is left exactly as it is."""
     folder = Path(directory) / _path_part(doc.realm_id, "realm id")
-    return write_once(folder / f"{_path_part(doc.number, 'number')}.pdf", lambda: _file(doc))
+    return write_once(folder / f"{_path_part(doc.number, 'number')}.pdf", lambda: invoice_file(doc))
 
 
-def _file(doc: InvoiceDocument) -> bytes:
-    """The rendered invoice, as a Factur-X e-invoice unless the realm turned them off."""
-    pdf = render_invoice(doc)
-    return with_einvoice(pdf, doc) if doc.brand.einvoice else pdf
+def invoice_file(doc: InvoiceDocument) -> bytes:
+    """What `write_invoice` writes: the rendered invoice, as a Factur-X e-invoice unless
+    the realm turned them off; the same bytes for the same document."""
+    if not doc.brand.einvoice:
+        return render_invoice(doc)
+    return with_einvoice(render_invoice(doc, info=False), doc)

@@ -293,3 +293,46 @@ def test_write_invoice_embeds_it_unless_the_realm_turned_it_off(aud, tmp_path):
     plain = write_invoice(off, tmp_path / "off").read_bytes()
     assert plain == render_invoice(off)
     assert facturx.get_facturx_xml_from_pdf(plain) == (False, False)
+
+
+def test_the_file_is_pdf_a_3b_with_the_xml_as_its_associated_file(aud, credit_note, tmp_path):
+    """What PDF/A-3B asks that pypdf can see (veraPDF is not installed): the sRGB output
+    intent, every font embedded, the XMP saying part 3 conformance B, the XML as the
+    document's associated file (AF) with its relationship; the Info entries the XMP
+    says too."""
+    for doc in (aud, credit_note):
+        data = write_invoice(doc, tmp_path).read_bytes()
+        assert data.startswith(b"%PDF-1.7")
+        reader = PdfReader(io.BytesIO(data))
+        root = reader.trailer["/Root"]
+        intent = root["/OutputIntents"][0].get_object()
+        assert intent["/S"] == "/GTS_PDFA1" and intent["/OutputConditionIdentifier"] == "sRGB"
+        assert intent["/DestOutputProfile"].get_object().get_data()[36:40] == b"acsp"  # ICC
+        for page in reader.pages:
+            for font in page["/Resources"]["/Font"].values():
+                cid_font = font.get_object()["/DescendantFonts"][0].get_object()
+                assert "/FontFile2" in cid_font["/FontDescriptor"].get_object()
+        xmp = root["/Metadata"].get_object().get_data().decode()
+        assert "<pdfaid:part>3</pdfaid:part>" in xmp
+        assert "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
+        assert "<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>" in xmp
+        (spec,) = root["/AF"]
+        spec = spec.get_object()
+        assert spec["/F"] == "factur-x.xml" and spec["/AFRelationship"] == "/Data"
+        assert spec["/EF"]["/F"].get_object().get_data() == cii_xml(doc)
+        assert facturx.get_facturx_xml_from_pdf(data) == ("factur-x.xml", cii_xml(doc))
+        info = reader.metadata
+        assert info["/Title"] in xmp and info["/Author"] in xmp
+        assert not info.get("/Keywords")  # factur-x's XMP has no pdf:Keywords
+        assert "/Producer" not in info  # the XMP's pdf:Producer alone
+        assert "/ID" in reader.trailer
+
+
+def test_a_plain_invoice_is_pdf_a_3b_too(aud):
+    """A realm without e-invoices: fpdf2's XMP (dated the issue, not now) and Info."""
+    plain = render_invoice(dataclasses.replace(aud, brand=Brand(einvoice=False)))
+    root = PdfReader(io.BytesIO(plain)).trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert "<pdfaid:part>3</pdfaid:part>" in xmp and "/OutputIntents" in root
+    stamp = aud.issued_at.strftime("%Y-%m-%dT%H:%M:%S")
+    assert f'xmp:ModifyDate="{stamp}' in xmp and f'xmp:CreateDate="{stamp}' in xmp

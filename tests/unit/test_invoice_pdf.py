@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from reports.facturx import with_einvoice
 from reports.invoice_pdf import (
     InvoiceDocument,
     InvoiceDocumentLine,
     _latin1,
+    invoice_file,
     render_invoice,
     write_invoice,
 )
@@ -247,7 +247,7 @@ def test_write_invoice_writes_once_and_never_replaces(small, tmp_path):
     path = write_invoice(small, tmp_path)
     assert path == tmp_path / "acme" / "ACME-000042.pdf"
     written = path.read_bytes()
-    assert written == with_einvoice(render_invoice(small), small)
+    assert written == invoice_file(small)
     assert [p.name for p in path.parent.iterdir()] == ["ACME-000042.pdf"]  # no temp left
 
     changed = dataclasses.replace(small, total=D("999.99"))
