@@ -69,9 +69,11 @@ def _template(path: str, style: str) -> TTFFont:
     scratch = FPDF()
     scratch.add_font(FAMILY, style, path)
     font = scratch.fonts[f"{FAMILY}{style}"]
-    for char in FIXED:
-        if ord(char) in font.cmap:
-            font.subset.pick_glyph(font.subset.get_glyph(unicode=ord(char)))
+    # By width: the widths array (W) is then a range a width, a third as long, and every
+    # PDF reader parses it (factur-x's pypdf rewrite parses each number).
+    fixed = sorted((font.cw[ord(c)], ord(c)) for c in FIXED if ord(c) in font.cmap)
+    for _, code in fixed:
+        font.subset.pick_glyph(font.subset.get_glyph(unicode=code))
     return font
 
 
