@@ -34,7 +34,7 @@ from jet.realms import store_catalog  # noqa: E402
 from jet.store.db import session  # noqa: E402
 from jet.store.models import Account, Invoice, InvoiceLine, Realm  # noqa: E402
 from reports.facturx import with_einvoice  # noqa: E402
-from reports.invoice_pdf import InvoiceDocument, render_invoice  # noqa: E402
+from reports.invoice_pdf import InvoiceDocument, invoice_file, render_invoice  # noqa: E402
 from reports.issued_invoices import _INVOICES, _documents, render_pdfs  # noqa: E402
 
 CATALOGS = Path(__file__).resolve().parent.parent / "examples" / "catalogs"
@@ -163,20 +163,28 @@ def _cpu() -> float:
 
 def stages(settings: Settings, n: int) -> dict[str, float]:
     """CPU milliseconds an invoice spends in each stage, in this process (warm: a first
-    pass of 30 invoices parses fonts, schema and logos)."""
+    pass of 30 invoices parses fonts, schema and logos): building documents from the
+    store, rendering the PDF/A page, rendering it as Factur-X (the XML made, checked and
+    embedded with the page), and what `factur-x`'s own embedding of the XML in the
+    rendered page (a pypdf rewrite) would add instead."""
     out: dict[str, float] = {}
     began = time.process_time()
     docs = stored_documents(settings)
-    out["documents"] = (time.process_time() - began) * 1000 / n
+    out["documents"] = (time.process_time() - began) * 1000 / len(docs)
+    docs = docs[:n]
     for doc in docs[:30]:
-        with_einvoice(render_invoice(doc), doc)
+        with_einvoice(invoice_file(doc), doc)
     began = time.process_time()
     pdfs = [render_invoice(doc) for doc in docs]
     out["render"] = (time.process_time() - began) * 1000 / n
     began = time.process_time()
+    for doc in docs:
+        invoice_file(doc)
+    out["render_with_einvoice"] = (time.process_time() - began) * 1000 / n
+    began = time.process_time()
     for pdf, doc in zip(pdfs, docs, strict=True):
         with_einvoice(pdf, doc)
-    out["einvoice"] = (time.process_time() - began) * 1000 / n
+    out["factur_x_embedding_instead"] = (time.process_time() - began) * 1000 / n
     return {k: round(v, 2) for k, v in out.items()}
 
 

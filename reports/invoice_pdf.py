@@ -33,7 +33,7 @@ from fpdf.image_datastructures import RasterImageInfo
 from fpdf.image_parsing import get_img_info
 
 from jet.money import minor_units, round_money
-from reports.facturx import with_einvoice
+from reports.facturx import embed_einvoice
 from reports.invoice_document import (
     Brand,
     InvoiceDocument,
@@ -148,18 +148,15 @@ class _InvoicePDF(FPDF):
     the page; fonts from `reports.pdf_fonts`, the brand's or the shipped Unicode font.
 
     `pdfa`: a PDF/A-3B document (fpdf2 checks what it is given: embedded fonts only;
-    it adds the sRGB output intent and the XMP metadata that say so); `info`: False
-    when `factur-x` writes the document information (and replaces the XMP with its own,
-    which has the Factur-X extension schema)."""
+    it adds the sRGB output intent and the XMP metadata that say so)."""
 
-    def __init__(self, footer_text: str, brand: Brand, pdfa: bool = False, info: bool = True):
+    def __init__(self, footer_text: str, brand: Brand, pdfa: bool = False) -> None:
         super().__init__(
             orientation="portrait", unit="mm", format="A4",
             enforce_compliance="PDF/A-3B" if pdfa else None,
         )  # fmt: skip
         self._footer_text = footer_text
         self.brand = brand
-        self.info = info
         use_fonts(self, brand.font_regular, brand.font_bold)
 
     def footer(self) -> None:
@@ -178,13 +175,13 @@ class _InvoicePDF(FPDF):
 
 class _Output(FastFonts):
     """fpdf2's output with `FastFonts`; a PDF/A document's XMP metadata the same each
-    time (fpdf2 dates its modification now) and, unless `factur-x` writes them, its
-    document information dictionary too (fpdf2 leaves it out of a PDF/A; PDF/A-3 allows
-    it where it says what the XMP says, and readers such as pdfinfo show it)."""
+    time (fpdf2 dates its modification now) and its document information dictionary
+    too (fpdf2 leaves it out of a PDF/A; PDF/A-3 allows it where it says what the XMP
+    says, and readers such as pdfinfo show it)."""
 
     def bufferize(self) -> bytearray:
         self._pdfa = self.fpdf._compliance
-        if self._pdfa and self.fpdf.info:
+        if self._pdfa:
             self.fpdf._compliance = None  # fpdf2 adds the Info dictionary only without
         try:
             return super().bufferize()
@@ -216,14 +213,13 @@ def start_document(
     brand: Brand | None = None,
     seller: Party | None = None,
     pdfa: bool = False,
-    info: bool = True,
 ) -> FPDF:
     """A new document's first page with its header (the realm's logo, who issues it with
     their address, tax id and contact, what it is, the `note` under that) and its
-    metadata; `created` makes the bytes the same each time. `pdfa`, `info`: `_InvoicePDF`."""
+    metadata; `created` makes the bytes the same each time. `pdfa`: `_InvoicePDF`."""
     brand = brand or Brand()
     footer = brand.footer or f"{realm_name} - {title.lower()} {number}"
-    pdf = _InvoicePDF(footer_text=footer, brand=brand, pdfa=pdfa, info=info)
+    pdf = _InvoicePDF(footer_text=footer, brand=brand, pdfa=pdfa)
     pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
     pdf.set_auto_page_break(auto=True, margin=_MARGIN + 8)
     pdf.set_title(number)
@@ -306,9 +302,9 @@ class _Formats:
         return format_interval(start, last, "yMMMd", locale=self.locale)
 
 
-def render_invoice(doc: InvoiceDocument, info: bool = True) -> bytes:
-    """The invoice as PDF/A-3B bytes; the same document always gives the same bytes.
-    `info=False`: without the document information `factur-x` writes (`invoice_file`)."""
+def render_invoice(doc: InvoiceDocument, einvoice: bool = False) -> bytes:
+    """The invoice as PDF/A-3B bytes, with `einvoice` a Factur-X e-invoice
+    (`embed_einvoice`); the same document always gives the same bytes."""
     fmt = _Formats(doc)
     currency = doc.currency.upper()
     pdf = start_document(
@@ -321,7 +317,6 @@ def render_invoice(doc: InvoiceDocument, info: bool = True) -> bytes:
         brand=doc.brand,
         seller=doc.seller,
         pdfa=True,
-        info=info,
     )
     _parties(pdf, doc, fmt)
 
@@ -372,6 +367,8 @@ def render_invoice(doc: InvoiceDocument, info: bool = True) -> bytes:
         pdf.set_text_color(80)
         _paragraph(pdf, 4, doc.brand.terms)
         pdf.set_text_color(0)
+    if einvoice:
+        embed_einvoice(pdf, doc)
     return bytes(pdf.output())
 
 
@@ -742,6 +739,4 @@ def write_invoice(doc: InvoiceDocument, directory: Path) -> Path:
 def invoice_file(doc: InvoiceDocument) -> bytes:
     """What `write_invoice` writes: the rendered invoice, as a Factur-X e-invoice unless
     the realm turned them off; the same bytes for the same document."""
-    if not doc.brand.einvoice:
-        return render_invoice(doc)
-    return with_einvoice(render_invoice(doc, info=False), doc)
+    return render_invoice(doc, einvoice=doc.brand.einvoice)

@@ -23,7 +23,7 @@ from reports.invoice_document import (
     TaxSubtotal,
     TierPart,
 )
-from reports.invoice_pdf import render_invoice, write_invoice
+from reports.invoice_pdf import invoice_file, render_invoice, write_invoice
 from tests.einvoices import NS, amounts, checked_totals, text
 
 ISSUED = datetime(2026, 8, 1, 6, 30, tzinfo=UTC)
@@ -276,13 +276,24 @@ def test_a_euro_realm_must_name_its_country(credit_note):
 
 def test_the_pdf_carries_the_xml_and_is_the_same_each_time(aud, credit_note, jpy):
     for doc in (aud, credit_note, jpy):
-        pdf = with_einvoice(render_invoice(doc), doc)
+        pdf = invoice_file(doc)
         assert facturx.get_facturx_xml_from_pdf(pdf) == ("factur-x.xml", cii_xml(doc))
-        assert with_einvoice(render_invoice(doc), doc) == pdf
+        assert facturx.get_level(etree.fromstring(cii_xml(doc)), "factur-x") == "en16931"
+        assert invoice_file(doc) == pdf
         info = PdfReader(io.BytesIO(pdf)).metadata
         stamp = doc.issued_at.strftime("D:%Y%m%d%H%M%S")
-        assert info["/CreationDate"].startswith(stamp) and info["/ModDate"].startswith(stamp)
-        assert f"{doc.title} {doc.number}" in info["/Title"]
+        assert info["/CreationDate"].startswith(stamp)
+        assert info["/Title"] == doc.number and info["/Subject"] == f"{doc.title} {doc.number}"
+
+
+def test_factur_x_embedding_carries_the_same_xml(aud, credit_note):
+    """`with_einvoice`, factur-x's own embedding (a pypdf rewrite of the plain PDF), and
+    the one rendered with the page carry the same XML, and factur-x finds it in both."""
+    for doc in (aud, credit_note):
+        by_facturx = with_einvoice(render_invoice(doc), doc)
+        assert facturx.get_facturx_xml_from_pdf(by_facturx) == ("factur-x.xml", cii_xml(doc))
+        assert with_einvoice(render_invoice(doc), doc) == by_facturx
+        assert facturx.get_facturx_xml_from_pdf(invoice_file(doc))[1] == cii_xml(doc)
 
 
 def test_write_invoice_embeds_it_unless_the_realm_turned_it_off(aud, tmp_path):
@@ -321,10 +332,14 @@ def test_the_file_is_pdf_a_3b_with_the_xml_as_its_associated_file(aud, credit_no
         assert spec["/F"] == "factur-x.xml" and spec["/AFRelationship"] == "/Data"
         assert spec["/EF"]["/F"].get_object().get_data() == cii_xml(doc)
         assert facturx.get_facturx_xml_from_pdf(data) == ("factur-x.xml", cii_xml(doc))
-        info = reader.metadata
-        assert info["/Title"] in xmp and info["/Author"] in xmp
+        info = reader.metadata  # what it says, the XMP says
+        for key in ("/Title", "/Author", "/Subject", "/Creator", "/Producer"):
+            assert f">{info[key]}<" in xmp, key
         assert not info.get("/Keywords")  # factur-x's XMP has no pdf:Keywords
-        assert "/Producer" not in info  # the XMP's pdf:Producer alone
+        stamp = doc.issued_at.strftime("%Y-%m-%dT%H:%M:%S")
+        assert info["/CreationDate"].startswith(doc.issued_at.strftime("D:%Y%m%d%H%M%S"))
+        assert f"<xmp:CreateDate>{stamp}" in xmp and f"<xmp:ModifyDate>{stamp}" in xmp
+        assert root["/Lang"] and root["/PageMode"] == "/UseAttachments"
         assert "/ID" in reader.trailer
 
 
