@@ -51,7 +51,10 @@ LINES = {
     ],
     "skyfi": [
         [("unlimited-pass", "advance", "1", "39.00")],
-        [("unlimited-pass", "advance", "1", "39.00"), ("pay-as-you-go-data", "usage", "450", "2.50")],
+        [
+            ("unlimited-pass", "advance", "1", "39.00"),
+            ("pay-as-you-go-data", "usage", "450", "2.50"),
+        ],
     ],
     "eurowave": [
         [("fibre-access", "advance", "1", "39.90")],

@@ -255,7 +255,9 @@ def embed_einvoice(pdf: FPDF, doc: InvoiceDocument) -> None:
         "xmp_level": facturx_lib.FACTURX_LEVEL2xmp[LEVEL],
         "urn": "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#",
     }
-    pdf.set_xmp_metadata(etree.tostring(facturx_lib.generate_xmp_object(metadata), encoding="unicode"))
+    pdf.set_xmp_metadata(
+        etree.tostring(facturx_lib.generate_xmp_object(metadata), encoding="unicode")
+    )
     pdf.set_lang(doc.brand.locale.replace("_", "-"))
     pdf.page_mode = PageMode.USE_ATTACHMENTS
 

@@ -608,9 +608,7 @@ _WRAPPED: dict[tuple, tuple[str, ...]] = {}
 
 
 def _wrapped(pdf: FPDF, width: float, height: float, text: str) -> tuple[str, ...]:
-    lines = tuple(
-        pdf.multi_cell(width, height, text, dry_run=True, output=MethodReturnValue.LINES)
-    )
+    lines = tuple(pdf.multi_cell(width, height, text, dry_run=True, output=MethodReturnValue.LINES))
     if len(_WRAPPED) > 4096:
         _WRAPPED.clear()
     _WRAPPED[(pdf.current_font.fontkey, pdf.font_size_pt, width, text)] = lines

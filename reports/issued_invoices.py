@@ -55,6 +55,12 @@ def render_pdfs(
     if processes is None:
         processes = min(_cores(), -(-len(invoices) // _CHUNK))
     written: list[Path] = []
+
+    def collect(paths: Iterator[Path]) -> None:
+        for path in paths:
+            written.append(path)
+            progress(len(written), len(invoices))
+
     render = partial(write_invoice, directory=settings.pdf_dir)
     with _mapper(processes) as map_:
         rendering: Iterator[Path] = iter(())
@@ -63,12 +69,8 @@ def render_pdfs(
                 docs = _documents(s, invoices[start : start + _BATCH], settings.root)
             # The workers render this batch while this process reads the next one.
             rendering, done = map_(render, docs), rendering
-            for path in done:
-                written.append(path)
-                progress(len(written), len(invoices))
-        for path in rendering:
-            written.append(path)
-            progress(len(written), len(invoices))
+            collect(done)
+        collect(rendering)
     return written
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from fontTools import subset as ftsubset
 from fontTools import ttLib
 from fpdf import FPDF
-from fpdf.fonts import CoreFont, SubsetMap, TTFFont
+from fpdf.fonts import CoreFont, TTFFont
 from fpdf.output import (
     CIDSystemInfo,
     OutputProducer,
@@ -201,7 +201,9 @@ class FastFonts(OutputProducer):
         objects: dict[int, PDFFont] = {}
         for font in fonts:
             if isinstance(font, CoreFont):
-                encoding = "WinAnsiEncoding" if font.name not in ("Symbol", "ZapfDingbats") else None
+                encoding = (
+                    "WinAnsiEncoding" if font.name not in ("Symbol", "ZapfDingbats") else None
+                )
                 objects[font.i] = PDFFont(subtype="Type1", base_font=font.name, encoding=encoding)
                 self._add_pdf_obj(objects[font.i], "fonts")
             else:
