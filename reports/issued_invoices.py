@@ -31,7 +31,7 @@ from jet.store.models import Account, Invoice, InvoiceLine, LedgerEntry, Realm
 from reports.invoice_contents import complete
 from reports.invoice_pdf import InvoiceDocument, InvoiceDocumentLine, write_invoice
 
-_BATCH = 2_000  # invoices read from the store, and held, at a time
+_BATCH = 500  # invoices read from the store at a time (two batches held)
 _CHUNK = 20  # invoices a worker is sent at a time
 
 
@@ -55,13 +55,22 @@ def render_pdfs(
     if processes is None:
         processes = min(_cores(), -(-len(invoices) // _CHUNK))
     written: list[Path] = []
+
+    def collect(paths: Iterator[Path]) -> None:
+        for path in paths:
+            written.append(path)
+            progress(len(written), len(invoices))
+
+    render = partial(write_invoice, directory=settings.pdf_dir)
     with _mapper(processes) as map_:
+        rendering: Iterator[Path] = iter(())
         for start in range(0, len(invoices), _BATCH):
             with session(settings.db_url) as s:
                 docs = _documents(s, invoices[start : start + _BATCH], settings.root)
-            for path in map_(partial(write_invoice, directory=settings.pdf_dir), docs):
-                written.append(path)
-                progress(len(written), len(invoices))
+            # The workers render this batch while this process reads the next one.
+            rendering, done = map_(render, docs), rendering
+            collect(done)
+        collect(rendering)
     return written
 
 

@@ -1,17 +1,20 @@
 """The Unicode fonts documents print with, fast enough for a billing run's thousands.
 
-fpdf2 parses a TrueType font on `add_font` (about 10 ms for the shipped DejaVu Sans subset)
-and, on `output`, subsets it to the glyphs the document used (about 15 ms a font). Both are
-done here once per process and font, not per document:
+fpdf2 parses a TrueType font on `add_font` (about 10 ms for the shipped DejaVu Sans
+subset) and, on `output`, subsets it to the glyphs the document used, builds its widths,
+its ToUnicode map and a 128 KB CIDToGIDMap and compresses them (about 15 ms a font).
+Here that is done once per process and glyph set, not per document:
 
 - `use_fonts` gives a document its own light copy of a font parsed once (`_template`):
   the character widths and maps are shared, what a document changes (the glyphs it used,
-  its font descriptor) is its own.
-- `FastFonts`, the output producer, cuts each font to the glyphs used plus all of ASCII
-  and keeps each cut: documents in the same script share one glyph set, so a run cuts a
-  font a handful of times, not once per document. A document saves its font loaded from
-  the cut's bytes whether the cut was made now or before: the same document gives the
-  same bytes.
+  its font descriptor) is its own. The copy starts with a fixed glyph set, ASCII,
+  Latin-1 and common punctuation (`FIXED`), each at a fixed code, so every document
+  that prints nothing else embeds the very same font; a glyph outside the set (a Greek
+  or Cyrillic name) is added after them, in the order the document prints it.
+- `FastFonts`, the output producer, makes each font's embedded objects (the font file
+  cut to the document's glyphs, widths, ToUnicode, CIDToGIDMap) once per glyph set and
+  keeps them (`_embedded`): a run makes them a handful of times. The same document gives
+  the same bytes, whichever documents a process rendered before.
 
 The shipped font, reports/fonts/DejaVuSans*.ttf, is DejaVu Sans (its LICENSE beside it)
 cut to Latin, Latin Extended, Greek, Cyrillic, punctuation and currency signs
@@ -21,6 +24,7 @@ TTF files (branding `font_regular`, `font_bold`)."""
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -28,14 +32,27 @@ from pathlib import Path
 from fontTools import subset as ftsubset
 from fontTools import ttLib
 from fpdf import FPDF
-from fpdf import output as fpdf_output
-from fpdf.fonts import SubsetMap, TTFFont
-from fpdf.output import OutputProducer
+from fpdf.fonts import CoreFont, TTFFont
+from fpdf.output import (
+    CIDSystemInfo,
+    OutputProducer,
+    PDFContentStream,
+    PDFFont,
+    _build_cmap_blocks,
+    _cid_font_widths,
+)
+from fpdf.syntax import Name, PDFArray
 
 FONTS = Path(__file__).parent / "fonts"
 REGULAR = FONTS / "DejaVuSans.ttf"
 BOLD = FONTS / "DejaVuSans-Bold.ttf"
 FAMILY = "jet"  # the family name documents set: set_font(FAMILY, style="B")
+# Embedded in every document: printable ASCII, Latin-1 and the punctuation invoices use.
+FIXED = (
+    "".join(map(chr, range(0x20, 0x7F)))
+    + "".join(map(chr, range(0xA0, 0x100)))
+    + "\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e\u2022\u2026\u20ac\u2212\u2122"
+)
 
 
 def use_fonts(pdf: FPDF, regular: str | Path | None = None, bold: str | Path | None = None) -> None:
@@ -46,12 +63,18 @@ def use_fonts(pdf: FPDF, regular: str | Path | None = None, bold: str | Path | N
 
 @cache
 def _template(path: str, style: str) -> TTFFont:
-    """The font in `path`, parsed once per process."""
+    """The font in `path`, parsed once per process, its `FIXED` glyphs picked in order."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"font file {path} does not exist")
     scratch = FPDF()
     scratch.add_font(FAMILY, style, path)
-    return scratch.fonts[f"{FAMILY}{style}"]
+    font = scratch.fonts[f"{FAMILY}{style}"]
+    # By width: the widths array (W) is then a range a width, a third as long, and every
+    # PDF reader parses it (factur-x's pypdf rewrite parses each number).
+    fixed = sorted((font.cw[ord(c)], ord(c)) for c in FIXED if ord(c) in font.cmap)
+    for _, code in fixed:
+        font.subset.pick_glyph(font.subset.get_glyph(unicode=code))
+    return font
 
 
 def _copy(template: TTFFont, index: int) -> TTFFont:
@@ -62,7 +85,11 @@ def _copy(template: TTFFont, index: int) -> TTFFont:
     font.missing_glyphs = []
     font.biggest_size_pt = 0
     font._hbfont = None
-    font.subset = SubsetMap(font)
+    subset = copy.copy(template.subset)
+    subset.font = font
+    subset._char_id_per_glyph = dict(template.subset._char_id_per_glyph)
+    subset._reserved = list(template.subset._reserved)
+    font.subset = subset
     return font
 
 
@@ -71,98 +98,146 @@ def _file_bytes(path: str) -> bytes:
     return Path(path).read_bytes()
 
 
-class _Cut:
-    """A font cut to a glyph set, as fpdf2's output uses it after subsetting: its bytes
-    (`save`) and its glyph ids (`getGlyphID`), both made once per cut instead of loading
-    and saving the font again for every document."""
+@dataclass(frozen=True)
+class _Embedded:
+    """What a font embeds for one glyph set: compressed streams and the widths array."""
 
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-        order = ttLib.TTFont(BytesIO(data), recalcTimestamp=False).getGlyphOrder()
-        self._ids = {name: i for i, name in enumerate(order)}
-
-    def getGlyphID(self, name: str) -> int:  # noqa: N802 (fontTools' name)
-        return self._ids[name]
-
-    def save(self, out: BytesIO) -> None:
-        out.write(self._data)
-
-    def __contains__(self, table: str) -> bool:  # a TrueType cut has no "CFF " table
-        return False
-
-    def close(self) -> None:  # shared by every document that uses the cut: stays open
-        pass
+    font_file: bytes  # compressed
+    font_file_length: int  # uncompressed: /Length1
+    to_unicode: bytes
+    cid_to_gid: bytes  # compressed
+    widths: str
 
 
-_SUBSETS: dict[tuple[str, frozenset[str]], _Cut] = {}  # (font file, glyphs) -> the cut
-_SUBSETS_MAX = 512
+_EMBEDDED: dict[tuple, _Embedded] = {}
+_EMBEDDED_MAX = 256
 
 
-class _CachedSubsetter:
-    """What fpdf2's output calls as `fontTools.subset.Subsetter`, cutting each font to the
-    glyphs used plus ASCII (so most documents share one glyph set) and keeping each cut
-    once (`_Cut`): a document's font is the cut's bytes, whether made now or before."""
-
-    def __init__(self, options: ftsubset.Options, fonts: dict[int, TTFFont]) -> None:
-        self._options, self._fonts = options, fonts
-        self._glyphs: frozenset[str] = frozenset()
-
-    def populate(self, glyphs: list[str]) -> None:
-        self._glyphs = frozenset(glyphs)
-
-    def subset(self, ttfont: ttLib.TTFont) -> None:
-        font = self._fonts[id(ttfont)]
-        path = str(font.ttffile)
-        glyphs = self._glyphs | _ascii_glyphs(path)
-        cut = _SUBSETS.get((path, glyphs))
-        if cut is None:
-            real = ftsubset.Subsetter(self._options)
-            real.populate(glyphs=sorted(glyphs))
-            real.subset(ttfont)
-            out = BytesIO()
-            ttfont.save(out)
-            cut = _Cut(out.getvalue())
-            if len(_SUBSETS) >= _SUBSETS_MAX:
-                _SUBSETS.clear()
-            _SUBSETS[(path, glyphs)] = cut
-        font.ttfont = cut
+def _embedded(font: TTFFont) -> _Embedded:
+    """The font's objects for the glyphs its document picked: made once per glyph set."""
+    glyphs = tuple(
+        (glyph.glyph_name, glyph.glyph_id, glyph.unicode, glyph.glyph_width, code)
+        for glyph, code in font.subset.items()
+        if glyph is not None
+    )
+    key = (str(font.ttffile), glyphs)
+    found = _EMBEDDED.get(key)
+    if found is None:
+        if len(_EMBEDDED) >= _EMBEDDED_MAX:
+            _EMBEDDED.clear()
+        found = _EMBEDDED[key] = _make_embedded(font, glyphs)
+    return found
 
 
-@cache
-def _ascii_glyphs(path: str) -> frozenset[str]:
-    template = _template(path, "")
-    return frozenset(template.cmap[c] for c in range(0x20, 0x7F) if c in template.cmap)
+def _make_embedded(font: TTFFont, glyphs: tuple) -> _Embedded:
+    """As fpdf2's `OutputProducer._add_fonts` makes them for a TrueType font."""
+    ttfont = ttLib.TTFont(BytesIO(_file_bytes(str(font.ttffile))), recalcTimestamp=False)
+    options = ftsubset.Options(notdef_outline=True, recommended_glyphs=True)
+    options.drop_tables += [
+        "FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "sbix", "CBDT", "CBLC",
+        "EBDT", "EBLC", "EBSC", "SVG ", "CPAL", "COLR",
+    ]  # fmt: skip
+    subsetter = ftsubset.Subsetter(options)
+    subsetter.populate(glyphs=[name for name, *_ in glyphs])
+    subsetter.subset(ttfont)
+    out = BytesIO()
+    ttfont.save(out)
+    data = out.getvalue()
+    cid_to_gid = bytearray(256 * 256 * 2)
+    for name, _, _, _, code in glyphs:
+        gid = ttfont.getGlyphID(name)
+        cid_to_gid[code * 2], cid_to_gid[code * 2 + 1] = gid >> 8, gid & 0xFF
+    mappings = [
+        f"<{code:04X}> <{''.join(_utf16(u) for u in unicode)}>\n"
+        for _, _, unicode, _, code in glyphs
+        if isinstance(unicode, tuple) and unicode
+    ]
+    to_unicode = (
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo\n"
+        "<</Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n"
+        "<0000> <FFFF>\nendcodespacerange\n"
+        f"{_build_cmap_blocks(mappings, 'bfchar')}"
+        "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend"
+    ).encode("latin-1")
+    return _Embedded(
+        font_file=PDFContentStream(data, compress=True).content_stream(),
+        font_file_length=len(data),
+        to_unicode=to_unicode,
+        cid_to_gid=PDFContentStream(bytes(cid_to_gid), compress=True).content_stream(),
+        widths=_cid_font_widths({code: width for _, _, _, width, code in glyphs}),
+    )
 
 
-class _SubsetModule:
-    """Stands in for the `fontTools.subset` module fpdf2's output uses."""
+def _utf16(code: int) -> str:
+    if code > 0xFFFF:  # a surrogate pair
+        return f"{0xD800 | (code - 0x10000) >> 10:04X}{0xDC00 | (code & 0x3FF):04X}"
+    return f"{code:04X}"
 
-    def __init__(self, fonts: dict[int, TTFFont]) -> None:
-        self.Options = ftsubset.Options
-        self._fonts = fonts
 
-    def Subsetter(self, options: ftsubset.Options) -> _CachedSubsetter:  # noqa: N802
-        return _CachedSubsetter(options, self._fonts)
+class _Stream(PDFContentStream):
+    """A stream whose (compressed) contents were made before."""
+
+    def __init__(self, contents: bytes, compressed: bool) -> None:
+        super().__init__(b"")
+        self._contents = contents
+        self.filter = Name("FlateDecode") if compressed else None
+        self.length = len(contents)
 
 
 class FastFonts(OutputProducer):
-    """fpdf2's output, each TrueType font cut from a cache of cuts (`_CachedSubsetter`).
+    """fpdf2's output, each TrueType font's objects from `_embedded`.
 
-    Pass it as `pdf.output(output_producer_class=FastFonts)`. It swaps fpdf2's reference
-    to fontTools' subsetter while it adds the fonts: rendering is one document at a time
-    per process (reports.issued_invoices renders in processes, not threads)."""
+    Pass it as `pdf.output(output_producer_class=FastFonts)`. A document with a colour
+    font, or one PDF/A-1 asks a CIDSet of, goes fpdf2's own way."""
 
     def _add_fonts(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        fonts = {}
-        for font in self.fpdf.fonts.values():
-            if isinstance(font, TTFFont):
-                font.ttfont = ttLib.TTFont(
-                    BytesIO(_file_bytes(str(font.ttffile))), recalcTimestamp=False, lazy=True
-                )
-                fonts[id(font.ttfont)] = font
-        saved = fpdf_output.ftsubset
-        fpdf_output.ftsubset = _SubsetModule(fonts)  # type: ignore[assignment]
-        try:
+        fonts = sorted(self.fpdf.fonts.values(), key=lambda font: font.i)
+        compliance = self.fpdf._compliance
+        if any(isinstance(f, TTFFont) and f.color_font for f in fonts) or (
+            compliance and compliance.profile == "PDFA" and compliance.part == 1
+        ):
             return super()._add_fonts(*args, **kwargs)
-        finally:
-            fpdf_output.ftsubset = saved
+        objects: dict[int, PDFFont] = {}
+        for font in fonts:
+            if isinstance(font, CoreFont):
+                encoding = (
+                    "WinAnsiEncoding" if font.name not in ("Symbol", "ZapfDingbats") else None
+                )
+                objects[font.i] = PDFFont(subtype="Type1", base_font=font.name, encoding=encoding)
+                self._add_pdf_obj(objects[font.i], "fonts")
+            else:
+                objects[font.i] = self._add_truetype(font)
+        return objects
+
+    def _add_truetype(self, font: TTFFont) -> PDFFont:
+        """The objects fpdf2 adds for a TrueType font, in its order, from `_embedded`."""
+        embedded = _embedded(font)
+        name = f"MPDFAA+{font.name}"
+        composite = PDFFont(subtype="Type0", base_font=name, encoding="Identity-H")
+        self._add_pdf_obj(composite, "fonts")
+        cid_font = PDFFont(
+            subtype="CIDFontType2", base_font=name, d_w=font.desc.missing_width, w=embedded.widths
+        )
+        self._add_pdf_obj(cid_font, "fonts")
+        composite.descendant_fonts = PDFArray([cid_font])
+        to_unicode = _Stream(embedded.to_unicode, compressed=False)
+        self._add_pdf_obj(to_unicode, "fonts")
+        composite.to_unicode = to_unicode
+        system_info = CIDSystemInfo()
+        self._add_pdf_obj(system_info, "fonts")
+        cid_font.c_i_d_system_info = system_info
+        descriptor = font.desc
+        descriptor.font_name = Name(name)
+        self._add_pdf_obj(descriptor, "fonts")
+        cid_font.font_descriptor = descriptor
+        cid_to_gid = _Stream(embedded.cid_to_gid, compressed=True)
+        self._add_pdf_obj(cid_to_gid, "fonts")
+        cid_font.c_i_d_to_g_i_d_map = cid_to_gid
+        font_file = _Stream(embedded.font_file, compressed=True)
+        font_file.length1 = embedded.font_file_length  # type: ignore[attr-defined]
+        self._add_pdf_obj(font_file, "fonts")
+        descriptor.font_file2 = font_file  # type: ignore[attr-defined]
+        font.subset.pick.cache_clear()
+        font.subset.get_glyph.cache_clear()
+        return composite

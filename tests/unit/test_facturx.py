@@ -23,7 +23,7 @@ from reports.invoice_document import (
     TaxSubtotal,
     TierPart,
 )
-from reports.invoice_pdf import render_invoice, write_invoice
+from reports.invoice_pdf import invoice_file, render_invoice, write_invoice
 from tests.einvoices import NS, amounts, checked_totals, text
 
 ISSUED = datetime(2026, 8, 1, 6, 30, tzinfo=UTC)
@@ -276,13 +276,24 @@ def test_a_euro_realm_must_name_its_country(credit_note):
 
 def test_the_pdf_carries_the_xml_and_is_the_same_each_time(aud, credit_note, jpy):
     for doc in (aud, credit_note, jpy):
-        pdf = with_einvoice(render_invoice(doc), doc)
+        pdf = invoice_file(doc)
         assert facturx.get_facturx_xml_from_pdf(pdf) == ("factur-x.xml", cii_xml(doc))
-        assert with_einvoice(render_invoice(doc), doc) == pdf
+        assert facturx.get_level(etree.fromstring(cii_xml(doc)), "factur-x") == "en16931"
+        assert invoice_file(doc) == pdf
         info = PdfReader(io.BytesIO(pdf)).metadata
         stamp = doc.issued_at.strftime("D:%Y%m%d%H%M%S")
-        assert info["/CreationDate"].startswith(stamp) and info["/ModDate"].startswith(stamp)
-        assert f"{doc.title} {doc.number}" in info["/Title"]
+        assert info["/CreationDate"].startswith(stamp)
+        assert info["/Title"] == doc.number and info["/Subject"] == f"{doc.title} {doc.number}"
+
+
+def test_factur_x_embedding_carries_the_same_xml(aud, credit_note):
+    """`with_einvoice`, factur-x's own embedding (a pypdf rewrite of the plain PDF), and
+    the one rendered with the page carry the same XML, and factur-x finds it in both."""
+    for doc in (aud, credit_note):
+        by_facturx = with_einvoice(render_invoice(doc), doc)
+        assert facturx.get_facturx_xml_from_pdf(by_facturx) == ("factur-x.xml", cii_xml(doc))
+        assert with_einvoice(render_invoice(doc), doc) == by_facturx
+        assert facturx.get_facturx_xml_from_pdf(invoice_file(doc))[1] == cii_xml(doc)
 
 
 def test_write_invoice_embeds_it_unless_the_realm_turned_it_off(aud, tmp_path):
@@ -295,21 +306,48 @@ def test_write_invoice_embeds_it_unless_the_realm_turned_it_off(aud, tmp_path):
     assert facturx.get_facturx_xml_from_pdf(plain) == (False, False)
 
 
-def test_the_file_has_what_pdf_a_3_asks_of_it(aud):
-    """No veraPDF here: the parts PDF/A-3b needs that Jet puts in, read back with pypdf —
-    the sRGB output intent, every font embedded, XMP naming part 3 and conformance B, and
-    the XML as an associated file (AF) with its relationship."""
-    reader = PdfReader(io.BytesIO(with_einvoice(render_invoice(aud), aud)))
-    root = reader.trailer["/Root"]
-    (intent,) = root["/OutputIntents"]
-    assert intent["/S"] == "/GTS_PDFA1" and "/DestOutputProfile" in intent
+def test_the_file_is_pdf_a_3b_with_the_xml_as_its_associated_file(aud, credit_note, tmp_path):
+    """What PDF/A-3B asks that pypdf can see (veraPDF is not installed): the sRGB output
+    intent, every font embedded, the XMP saying part 3 conformance B, the XML as the
+    document's associated file (AF) with its relationship; the Info entries the XMP
+    says too."""
+    for doc in (aud, credit_note):
+        data = write_invoice(doc, tmp_path).read_bytes()
+        assert data.startswith(b"%PDF-1.7")
+        reader = PdfReader(io.BytesIO(data))
+        root = reader.trailer["/Root"]
+        intent = root["/OutputIntents"][0].get_object()
+        assert intent["/S"] == "/GTS_PDFA1" and intent["/OutputConditionIdentifier"] == "sRGB"
+        assert intent["/DestOutputProfile"].get_object().get_data()[36:40] == b"acsp"  # ICC
+        for page in reader.pages:
+            for font in page["/Resources"]["/Font"].values():
+                cid_font = font.get_object()["/DescendantFonts"][0].get_object()
+                assert "/FontFile2" in cid_font["/FontDescriptor"].get_object()
+        xmp = root["/Metadata"].get_object().get_data().decode()
+        assert "<pdfaid:part>3</pdfaid:part>" in xmp
+        assert "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
+        assert "<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>" in xmp
+        (spec,) = root["/AF"]
+        spec = spec.get_object()
+        assert spec["/F"] == "factur-x.xml" and spec["/AFRelationship"] == "/Data"
+        assert spec["/EF"]["/F"].get_object().get_data() == cii_xml(doc)
+        assert facturx.get_facturx_xml_from_pdf(data) == ("factur-x.xml", cii_xml(doc))
+        info = reader.metadata  # what it says, the XMP says
+        for key in ("/Title", "/Author", "/Subject", "/Creator", "/Producer"):
+            assert f">{info[key]}<" in xmp, key
+        assert not info.get("/Keywords")  # factur-x's XMP has no pdf:Keywords
+        stamp = doc.issued_at.strftime("%Y-%m-%dT%H:%M:%S")
+        assert info["/CreationDate"].startswith(doc.issued_at.strftime("D:%Y%m%d%H%M%S"))
+        assert f"<xmp:CreateDate>{stamp}" in xmp and f"<xmp:ModifyDate>{stamp}" in xmp
+        assert root["/Lang"] and root["/PageMode"] == "/UseAttachments"
+        assert "/ID" in reader.trailer
+
+
+def test_a_plain_invoice_is_pdf_a_3b_too(aud):
+    """A realm without e-invoices: fpdf2's XMP (dated the issue, not now) and Info."""
+    plain = render_invoice(dataclasses.replace(aud, brand=Brand(einvoice=False)))
+    root = PdfReader(io.BytesIO(plain)).trailer["/Root"]
     xmp = root["/Metadata"].get_object().get_data().decode()
-    assert "<pdfaid:part>3</pdfaid:part>" in xmp and "<pdfaid:conformance>B" in xmp
-    for font in reader.pages[0]["/Resources"]["/Font"].values():
-        (descendant,) = font.get_object()["/DescendantFonts"]
-        assert "/FontFile2" in descendant.get_object()["/FontDescriptor"]
-    (attached,) = root["/AF"]
-    assert attached["/F"] == "factur-x.xml" and attached["/AFRelationship"] in (
-        "/Data",
-        "/Alternative",
-    )
+    assert "<pdfaid:part>3</pdfaid:part>" in xmp and "/OutputIntents" in root
+    stamp = aud.issued_at.strftime("%Y-%m-%dT%H:%M:%S")
+    assert f'xmp:ModifyDate="{stamp}' in xmp and f'xmp:CreateDate="{stamp}' in xmp

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from reports.facturx import with_einvoice
 from reports.invoice_pdf import (
     InvoiceDocument,
     InvoiceDocumentLine,
-    _latin1,
+    invoice_file,
     render_invoice,
     write_invoice,
 )
@@ -247,7 +246,7 @@ def test_write_invoice_writes_once_and_never_replaces(small, tmp_path):
     path = write_invoice(small, tmp_path)
     assert path == tmp_path / "acme" / "ACME-000042.pdf"
     written = path.read_bytes()
-    assert written == with_einvoice(render_invoice(small), small)
+    assert written == invoice_file(small)
     assert [p.name for p in path.parent.iterdir()] == ["ACME-000042.pdf"]  # no temp left
 
     changed = dataclasses.replace(small, total=D("999.99"))
@@ -264,10 +263,3 @@ def test_write_invoice_writes_once_and_never_replaces(small, tmp_path):
 def test_write_invoice_rejects_unsafe_file_names(small, tmp_path, field, bad):
     with pytest.raises(ValueError, match="cannot be used as a file name"):
         write_invoice(dataclasses.replace(small, **{field: bad}), tmp_path)
-
-
-def test_latin1_sanitizer():
-    assert _latin1("Zoë Ñandú") == "Zoë Ñandú"
-    assert _latin1("2026-01-15 \u2013 2026-02-01") == "2026-01-15 - 2026-02-01"
-    assert _latin1("\u201cfast\u201d \u2026 Łódź \u2014 €5") == '"fast" ... Lódz - EUR5'
-    assert _latin1("東京") == "??"

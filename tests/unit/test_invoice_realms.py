@@ -225,3 +225,49 @@ def test_the_realm_brand_file_overrides_the_catalog(settings, tmp_path) -> None:
     text = words("\n".join(pdf_pages(pdf_path(settings, "acme", number).read_bytes(), tmp_path)))
     assert f"Brand file footer {number}" in text
     assert "Acme Broadband Pty Ltd, ABN" not in text  # the catalog's footer
+
+
+@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="needs poppler-utils")
+def test_the_epc_qr_code_drawn_is_segnos_code_of_the_payment(settings, tmp_path) -> None:
+    """The QR code is drawn as rectangles: read back module by module from a picture of
+    the page, it is segno's EPC code for the amount due and the reference."""
+    import segno
+    from PIL import Image
+
+    from reports.invoice_pdf import _MARGIN, _QR_MASK, _QR_SIZE
+
+    number = _issue(settings, "eurowave")
+    render_pdfs(settings, processes=1)
+    pdf = pdf_path(settings, "eurowave", number)
+    subprocess.run(["pdftoppm", "-png", "-r", "300", str(pdf), str(tmp_path / "p")], check=True)
+    page = Image.open(next(tmp_path.glob("p*.png"))).convert("L")
+    text = "\n".join(pdf_pages(pdf.read_bytes(), tmp_path))
+    assert "Scan to pay (EPC QR)" in text
+    data = segno.helpers._make_epc_qr_data(
+        "EuroWave GmbH", "DE89370400440532013000", D("105.79"), number, None,
+        "COBADEFFXXX", None, "UTF-8",
+    )  # fmt: skip
+    expected = segno.make_qr(data, error="m", boost_error=False, mask=_QR_MASK).matrix
+    dots = 300 / 25.4
+    module = _QR_SIZE / (len(expected) + 4)
+    x0 = page.size[0] / dots - _MARGIN - _QR_SIZE + 2 * module  # mm, the modules' left
+
+    def dark(x: float, y: float) -> bool:  # mm
+        return page.getpixel((int(x * dots), int(y * dots))) < 128
+
+    def finder_top(y: float) -> bool:  # a finder pattern's top row: 7 dark, a light ring
+        row = all(dark(x0 + (c + 0.5) * module, y) for c in range(7))
+        ring = not dark(x0 + 1.5 * module, y + 1.5 * module)
+        return (
+            row
+            and ring
+            and dark(x0 + 0.5 * module, y + 3 * module)
+            and dark(x0 + 3.5 * module, y + 3 * module)
+        )
+
+    y0 = next(y / dots for y in range(page.size[1]) if finder_top(y / dots))
+    read = [
+        [dark(x0 + (c + 0.5) * module, y0 + (r + 0.5) * module) for c in range(len(expected))]
+        for r in range(len(expected))
+    ]
+    assert read == [[bool(x) for x in row] for row in expected]

@@ -11,8 +11,7 @@ import pytest
 
 from jet.invoicing import credit_invoice
 from reports import issued_invoices
-from reports.facturx import with_einvoice
-from reports.invoice_pdf import render_invoice
+from reports.invoice_pdf import invoice_file
 from reports.issued_invoices import pdf_path, render_pdfs
 from tests.invoice_documents import documents, issue
 
@@ -45,7 +44,7 @@ def test_a_pool_writes_what_render_invoice_renders(settings, docs):
     for doc, path in zip(docs, written, strict=True):
         # no catalog: the default payment terms, 14 days; no ledger entry: no amount due
         due = dataclasses.replace(doc, due_date=doc.bill_date + timedelta(days=14))
-        assert path.read_bytes() == with_einvoice(render_invoice(due), due), doc.number
+        assert path.read_bytes() == invoice_file(due), doc.number
     assert seen == [(done, 45) for done in range(1, 46)]
 
 
