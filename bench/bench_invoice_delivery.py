@@ -85,9 +85,11 @@ def main() -> None:
             emailed=run.sent,
             pdfs_per_second=round(len(numbers) / render),
             render_cpu_seconds=round(render_cpu, 1),
+            render_cores_used=round(render_cpu / render, 2),  # of the machine's, shared
             send_seconds=round(send, 1),
             messages_per_second=round(run.sent / send),
             send_cpu_seconds=round(send_cpu, 1),
+            send_ms_per_message=round(send * 1000 / max(run.sent, 1), 1),
             smtp_server_cpu_seconds=got["cpu_seconds"],
             whole_seconds=round(render + send, 1),
             setup_seconds=round(setup, 1),
