@@ -4,18 +4,23 @@ renders every invoice and mails each e-mail invoice once to its loopback server.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from bench.delivery_store import build, emailed
+from bench.smtp_sink import Counting
 from jet.config import Settings
 from jet.store.db import session
+from reports.invoice_mail import _mime
 from reports.issued_invoices import _INVOICES, _documents
+from reports.mail_templates import Wording
 
 pytestmark = pytest.mark.integration
 
@@ -60,3 +65,15 @@ def test_a_small_run_renders_every_invoice_and_mails_each_once() -> None:
         "write",
         "sample",
     }
+
+
+def test_the_server_counts_each_invoice_by_its_pdf_and_names_a_message_without_one() -> None:
+    wording = Wording(sender="Acme <billing@acme.example>", subject="Invoice", body="Hi")
+    pdf = _mime(wording, "a@example.net", "<1@acme.example>", b"%PDF-1.7 ...", "ACME-1.pdf")
+    not_pdf = _mime(wording, "b@example.net", "<2@acme.example>", b"GIF89a", "ACME-2.pdf")
+    counting = Counting()
+    for content in (pdf, pdf, not_pdf):
+        asyncio.run(counting.handle_DATA(None, None, SimpleNamespace(content=content)))
+    totals = counting.totals()
+    assert totals["messages"] == 3 and totals["bytes"] == 2 * len(pdf) + len(not_pdf)
+    assert totals["numbers"] == {"ACME-1": 2} and totals["without_pdf"] == ["<2@acme.example>"]
