@@ -18,6 +18,7 @@ from jet.money import format_money, minor_units
 from jet.store.db import session
 from jet.store.models import LedgerEntry
 from reports.invoice_pdf import _paragraph, start_document
+from reports.pdf_fonts import FAMILY
 from reports.write_once import write_once
 
 _LABEL_WIDTH = 40.0  # mm
@@ -52,18 +53,18 @@ def render_receipt(doc: Receipt) -> bytes:
         if not value:
             continue
         bold = label.startswith("Amount")
-        pdf.set_font("helvetica", style="B", size=11 if bold else 10)
+        pdf.set_font(FAMILY, style="B", size=11 if bold else 10)
         pdf.cell(_LABEL_WIDTH, 7 if bold else 6, label)
-        pdf.set_font("helvetica", style="B" if bold else "", size=11 if bold else 10)
+        pdf.set_font(FAMILY, style="B" if bold else "", size=11 if bold else 10)
         _paragraph(pdf, 7 if bold else 6, value)
     pdf.ln(6)
 
-    pdf.set_font("helvetica", style="B", size=10)
+    pdf.set_font(FAMILY, style="B", size=10)
     for width, heading, align in _COLUMNS:
         text = f"{heading} ({currency})" if heading == "Amount" else heading
         pdf.cell(width, 7, text, border="B", align=align)
     pdf.ln(7)
-    pdf.set_font("helvetica", size=10)
+    pdf.set_font(FAMILY, size=10)
     rows = [
         (paid.number or paid.kind.replace("_", " "), paid.day.isoformat(), money(paid.amount))
         for paid in doc.paid
@@ -74,7 +75,7 @@ def render_receipt(doc: Receipt) -> bytes:
         for (width, _, align), text in zip(_COLUMNS, row, strict=True):
             pdf.cell(width, 6, text, align=align)
         pdf.ln(6)
-    pdf.set_font("helvetica", style="B", size=10)
+    pdf.set_font(FAMILY, style="B", size=10)
     for (width, _, align), text in zip(_COLUMNS, ("Total", "", money(doc.amount)), strict=True):
         pdf.cell(width, 7, text, border="T", align=align)
     pdf.ln(7)

@@ -16,6 +16,7 @@ from jet.money import format_money
 from jet.statements import Statement, active_accounts, statement
 from jet.store.db import session
 from reports.invoice_pdf import _paragraph, _table, start_document
+from reports.pdf_fonts import FAMILY
 from reports.write_once import write_once
 
 _LABEL_WIDTH = 40.0  # mm
@@ -52,9 +53,9 @@ def render_statement(doc: Statement) -> bytes:
     for label, value in details:
         if not value:
             continue
-        pdf.set_font("helvetica", style="B", size=10)
+        pdf.set_font(FAMILY, style="B", size=10)
         pdf.cell(_LABEL_WIDTH, 6, label)
-        pdf.set_font("helvetica", size=10)
+        pdf.set_font(FAMILY, size=10)
         _paragraph(pdf, 6, value)
     pdf.ln(4)
 
@@ -69,7 +70,7 @@ def render_statement(doc: Statement) -> bytes:
     elif doc.closing < 0:
         summary.append((f"In credit {currency}", money(-doc.closing), True))
     for label, amount, bold in summary:
-        pdf.set_font("helvetica", style="B" if bold else "", size=11 if bold else 10)
+        pdf.set_font(FAMILY, style="B" if bold else "", size=11 if bold else 10)
         pdf.cell(_SUMMARY_WIDTH, 7, label)
         pdf.cell(_AMOUNT_WIDTH, 7, amount, align="R")
         pdf.ln(7)

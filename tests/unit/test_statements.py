@@ -150,3 +150,17 @@ def test_the_asset_writes_last_months_statements_of_accounts_with_entries(db, se
         assert result.success
         assert sorted(p.name for p in set(folder.glob("*.pdf")) - before) == written
     assert [p.name for p in folder.glob("*.pdf")] == ["bob-2026-03.pdf"]  # not carol, shut
+
+
+def test_names_in_any_script_the_font_has_print(db, settings, tmp_path) -> None:
+    """A statement prints its customer's name as written: Turkish, Greek, Cyrillic."""
+    from jet.store.models import Account
+    from reports.statement_pdf import render_statement
+    from tests.invoice_documents import pdf_pages
+
+    name = "Ayşe Yılmaz · Νίκος · Ольга"
+    with session(db) as s:
+        s.get(Account, "bob").name = name
+    with session(db) as s:
+        doc = statement(s, "bob", FEB)
+    assert name in " ".join(pdf_pages(render_statement(doc), tmp_path))
