@@ -19,7 +19,6 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
-from babel.dates import format_date
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
@@ -27,6 +26,7 @@ from jet.catalog import Catalog, Product, parse_catalog
 from jet.realm_branding import TEMPLATES, Branding, read_brand
 from jet.store.models import Account, CatalogVersion, Invoice, InvoiceLine
 from jet.tax_categories import tax_category
+from reports import locale_text
 from reports.invoice_document import (
     Brand,
     InvoiceDocument,
@@ -218,15 +218,12 @@ def render_text(text: str | None, doc: InvoiceDocument) -> str:
     if not text:
         return ""
 
-    def day(value: date) -> str:
-        return format_date(value, "medium", locale=doc.brand.locale)
-
     return _template(text).render(
         number=doc.number,
         total=doc.total,
         amount_due=doc.amount_due,
-        due_date=day(doc.due_date) if doc.due_date else "",
-        bill_date=day(doc.bill_date),
+        due_date=locale_text.day(doc.due_date, doc.brand.locale) if doc.due_date else "",
+        bill_date=locale_text.day(doc.bill_date, doc.brand.locale),
         currency=doc.currency,
         account_id=doc.account_id,
         account_name=doc.account_name,

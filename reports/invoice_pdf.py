@@ -23,14 +23,13 @@ from pathlib import Path
 
 import segno
 import segno.helpers
-from babel.dates import format_date, format_interval
-from babel.numbers import format_currency, format_decimal
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 from fpdf.image_datastructures import RasterImageInfo
 from fpdf.image_parsing import get_img_info
 
 from jet.money import minor_units, round_money
+from reports import locale_text
 from reports.facturx import embed_einvoice
 from reports.invoice_document import (
     Brand,
@@ -212,36 +211,34 @@ class _Formats:
 
     def money(self, value: Decimal) -> str:
         """In a table: the number only, with the currency's places."""
-        return format_currency(
-            round_money(value, self.places), self.currency, format="#,##0.00", locale=self.locale
-        )
+        return locale_text.money(self._rounded(value), self.currency, self.locale, "#,##0.00")
 
     def total(self, value: Decimal) -> str:
         """With the currency's sign: "$72.69", "1.234,50 €"."""
-        return format_currency(round_money(value, self.places), self.currency, locale=self.locale)
+        return locale_text.money(self._rounded(value), self.currency, self.locale)
+
+    def _rounded(self, value: Decimal) -> str:
+        return str(round_money(value, self.places))
 
     def exact(self, value: Decimal) -> str:
         """A tier's or a unit price's exact figure: the currency's places or more, up to 6."""
         text = _quantity(value)
-        places = len(text.partition(".")[2])
-        pattern = "#,##0." + "0" * max(places, self.places) if max(places, self.places) else "#,##0"
-        return format_decimal(Decimal(text), format=pattern, locale=self.locale)
+        places = max(len(text.partition(".")[2]), self.places)
+        return locale_text.number(text, "#,##0." + "0" * places if places else "#,##0", self.locale)
 
     def quantity(self, value: Decimal, unit: str | None) -> str:
         text = _quantity(value)
         places = len(text.partition(".")[2])
-        number = format_decimal(
-            Decimal(text), format="#,##0." + "#" * places if places else "#,##0", locale=self.locale
+        number = locale_text.number(
+            text, "#,##0." + "#" * places if places else "#,##0", self.locale
         )
         return f"{number} {unit}" if unit else number
 
     def day(self, value: date) -> str:
-        return format_date(value, "medium", locale=self.locale)
+        return locale_text.day(value, self.locale)
 
     def period(self, start: date, last: date) -> str:
-        if start == last:
-            return self.day(start)
-        return format_interval(start, last, "yMMMd", locale=self.locale)
+        return locale_text.days(start, last, self.locale)
 
 
 def render_invoice(doc: InvoiceDocument, einvoice: bool = False) -> bytes:
@@ -262,6 +259,9 @@ def render_invoice(doc: InvoiceDocument, einvoice: bool = False) -> bytes:
     )
     _parties(pdf, doc, fmt)
 
+    # The User column only where the lines are several users' (a cost-centre's invoice).
+    skip = 0 if any(line.account_id != doc.account_id for line in doc.lines) else 1
+    widths = (sum(_COL_WIDTHS[: skip + 1]), *_COL_WIDTHS[skip + 1 :])
     rows: list[tuple[list[str], bool]] = []
     for line in doc.lines:
         user = f"{line.account_id}\n{line.user_name}" if line.user_name else line.account_id
@@ -275,7 +275,7 @@ def render_invoice(doc: InvoiceDocument, einvoice: bool = False) -> bytes:
                     fmt.quantity(line.quantity, line.unit),
                     price,
                     fmt.money(line.amount),
-                ],
+                ][skip:],
                 False,
             )
         )
@@ -292,14 +292,16 @@ def render_invoice(doc: InvoiceDocument, einvoice: bool = False) -> bytes:
                         fmt.quantity(part.quantity, line.unit),
                         fmt.exact(part.unit_price),
                         fmt.exact(part.amount),
-                    ],
+                    ][skip:],
                     True,
                 )
             )
     _table(
         pdf,
-        [f"Amount ({currency})" if title == "Amount" else title for title in _COLUMNS],
+        [f"Amount ({currency})" if title == "Amount" else title for title in _COLUMNS][skip:],
         rows,
+        widths,
+        _RIGHT_ALIGNED[skip:],
     )
     _totals(pdf, doc, fmt)
     _payment(pdf, doc, fmt)
@@ -535,16 +537,9 @@ def _line(
 
 def _block(pdf: FPDF, width: float, height: float, text: str) -> None:
     """`text` left-aligned in `width`, wrapped as `multi_cell` wraps it, then the next
-    line's start; a text's lines are worked out once per process (`_wrapped`)."""
-    if "\n" not in text and _width(pdf, text) <= width - 2 * pdf.c_margin:
-        lines: list[str] | tuple[str, ...] = [text]
-    else:
-        font = pdf.current_font
-        lines = _WRAPPED.get((font.fontkey, pdf.font_size_pt, width, text))
-        if lines is None:
-            lines = _wrapped(pdf, width, height, text)
+    line's start."""
     x = pdf.x
-    for line in lines:
+    for line in _wrapped(pdf, width, text, pdf.c_margin):
         pdf.x = x
         _line(pdf, width, height, line, next_line=True)
 
@@ -552,11 +547,25 @@ def _block(pdf: FPDF, width: float, height: float, text: str) -> None:
 _WRAPPED: dict[tuple, tuple[str, ...]] = {}
 
 
-def _wrapped(pdf: FPDF, width: float, height: float, text: str) -> tuple[str, ...]:
-    lines = tuple(pdf.multi_cell(width, height, text, dry_run=True, output=MethodReturnValue.LINES))
-    if len(_WRAPPED) > 4096:
-        _WRAPPED.clear()
-    _WRAPPED[(pdf.current_font.fontkey, pdf.font_size_pt, width, text)] = lines
+def _wrapped(pdf: FPDF, width: float, text: str, padding: float) -> tuple[str, ...]:
+    """The lines `text` prints on in `width` less `padding` each side, in the current font:
+    itself when it fits, else broken as `multi_cell` breaks it, worked out once per
+    process (product names and periods recur on every invoice; fpdf2's line breaking was
+    a fifth of an invoice's time)."""
+    if "\n" not in text and _width(pdf, text) <= width - 2 * padding:
+        return (text,)
+    key = (pdf.current_font.fontkey, pdf.font_size_pt, width, padding, text)
+    lines = _WRAPPED.get(key)
+    if lines is None:
+        lines = tuple(
+            pdf.multi_cell(
+                width, _LINE_HEIGHT, text, padding=(0, padding), dry_run=True,
+                output=MethodReturnValue.LINES,
+            )
+        )  # fmt: skip
+        if len(_WRAPPED) > 4096:
+            _WRAPPED.clear()
+        _WRAPPED[key] = lines
     return lines
 
 
@@ -610,35 +619,21 @@ def _table(
 
 def _table_cells(
     pdf: FPDF, texts: list[str], style: str, size: float, widths: tuple[float, ...]
-) -> list[list[str]]:
-    """Each cell's text as the lines it prints on (broken by fpdf2 only when too wide or
-    when it holds a line break)."""
+) -> list[tuple[str, ...]]:
+    """Each cell's text as the lines it prints on."""
     pdf.set_font(FAMILY, style=style, size=size)
-    cells = []
-    for text, column_width in zip(texts, widths, strict=True):
-        if "\n" not in text and _width(pdf, text) <= column_width - 2 * _PADDING_X:
-            cells.append([text])
-        else:
-            cells.append(
-                pdf.multi_cell(
-                    column_width,
-                    _LINE_HEIGHT,
-                    text,
-                    padding=(_PADDING_Y, _PADDING_X),
-                    dry_run=True,
-                    output=MethodReturnValue.LINES,
-                )
-            )
-    return cells
+    return [
+        _wrapped(pdf, width, text, _PADDING_X) for text, width in zip(texts, widths, strict=True)
+    ]
 
 
-def _row_height(cells: list[list[str]]) -> float:
+def _row_height(cells: list[tuple[str, ...]]) -> float:
     return max(len(lines) for lines in cells) * _LINE_HEIGHT + 2 * _PADDING_Y
 
 
 def _table_row(
     pdf: FPDF,
-    cells: list[list[str]],
+    cells: list[tuple[str, ...]],
     style: str,
     size: float,
     fill: tuple[int, int, int] | None,

@@ -77,9 +77,34 @@ def _template(path: str, style: str) -> TTFFont:
     return font
 
 
+class _DocumentFont(TTFFont):
+    """A document's copy of a template font. Text of `FIXED` characters only, whose codes
+    are the same in every document, is encoded once per process: labels, product names,
+    periods and amounts recur on every invoice."""
+
+    __slots__ = ()  # TTFFont's layout, so that a copy of one can become one
+
+    def encode_text(self, text: str) -> str:
+        if not _FIXED_SET.issuperset(text):
+            return super().encode_text(text)
+        key = (self.ttffile, text)
+        encoded = _ENCODED.get(key)
+        if encoded is None:
+            if len(_ENCODED) >= _ENCODED_MAX:
+                _ENCODED.clear()
+            encoded = _ENCODED[key] = super().encode_text(text)
+        return encoded
+
+
+_FIXED_SET = frozenset(FIXED)
+_ENCODED: dict[tuple, str] = {}
+_ENCODED_MAX = 65536
+
+
 def _copy(template: TTFFont, index: int) -> TTFFont:
     """A document's own font: the parse shared, the glyphs it uses and its descriptor its own."""
     font = copy.copy(template)
+    font.__class__ = _DocumentFont
     font.i = index
     font.desc = copy.copy(template.desc)
     font.missing_glyphs = []

@@ -351,3 +351,27 @@ def test_a_plain_invoice_is_pdf_a_3b_too(aud):
     assert "<pdfaid:part>3</pdfaid:part>" in xmp and "/OutputIntents" in root
     stamp = aud.issued_at.strftime("%Y-%m-%dT%H:%M:%S")
     assert f'xmp:ModifyDate="{stamp}' in xmp and f'xmp:CreateDate="{stamp}' in xmp
+
+
+def test_the_xmp_metadata_is_factur_x_s_own_with_the_fields_escaped():
+    """`_xmp` fills a template of `factur-x`'s XMP made once: the same text as
+    `generate_xmp_object` makes for these fields, XML specials and all."""
+    from facturx.facturx import FACTURX_FILENAME, FACTURX_LEVEL2xmp, generate_xmp_object
+
+    from reports.facturx import LEVEL, _xmp
+
+    fields = {
+        "title": "Smith & Sons <Pty> Ltd: Invoice ACME-1",
+        "author": "Smith & Sons <Pty> Ltd",
+        "subject": 'Invoice "ACME-1" issued by Ünal\'s Ağ',
+        "producer": "fpdf2 2.8",
+        "creator_tool": "Jet",
+        "timestamp": "2026-08-01T06:30:00+00:00",
+    }
+    fixed = {
+        "pdfa3_flavor": "B", "version": "1.0", "documenttype": "INVOICE",
+        "xml_filename": FACTURX_FILENAME, "xmp_level": FACTURX_LEVEL2xmp[LEVEL],
+        "urn": "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#",
+    }  # fmt: skip
+    made = etree.tostring(generate_xmp_object(fields | fixed), encoding="unicode")
+    assert _xmp(**fields) == made
