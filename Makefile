@@ -7,7 +7,7 @@ export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 export UV_NO_PROGRESS := 1
 
-.PHONY: install demo test test-unit test-integration bench lint dagster clean
+.PHONY: install demo console test test-unit test-integration bench lint dagster clean
 
 install: $(VENV)/.installed
 
@@ -23,6 +23,10 @@ $(VENV)/.installed: pyproject.toml uv.lock
 
 demo: install
 	$(VENV)/bin/jet demo
+
+# The staff console, https://localhost:8501 with the certificate `make demo` made.
+console: install
+	$(VENV)/bin/jet console serve
 
 test: install
 	$(VENV)/bin/pytest -q

@@ -16,6 +16,7 @@ from jet.cli import (
     card,
     catalog,
     collect,
+    console,
     db,
     demo,
     dunning,
@@ -78,6 +79,7 @@ for command in (
     mandate.mandate,
     collect.collect,
     card.card,
+    console.console,
 ):
     main.add_command(command)
 imports.import_.add_command(collect.import_bank_statement)
