@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from jet.config import Settings
 from jet.drivers import demo_documents as documents
 from jet.drivers.console import console
+from jet.drivers.demo_console import URL, DemoLogin, prepare_console
 from jet.drivers.demo_data import generate
 from jet.drivers.demo_mail import email_invoices, email_notices
 from jet.drivers.demo_money import DUNNING_AS_OF, collect_money, prepare_money
@@ -105,6 +106,7 @@ def run_demo(settings: Settings, accounts: int = 2000) -> None:
     console.print(
         f"  [green]✓[/] statements, paper run and exports in {time.monotonic() - tick:.0f} s"
     )
+    logins = prepare_console(settings)
     _print_summary(settings)
     console.print(
         f"Invoices e-mailed: {mailed:,}; usage warnings e-mailed: {notices[USAGE_WARNING]:,}; "
@@ -112,6 +114,7 @@ def run_demo(settings: Settings, accounts: int = 2000) -> None:
     )
     _print_documents(settings, samples, paper, exports)
     _print_money(settings)
+    _print_console(logins)
     console.print(f"done in {time.monotonic() - began:.0f} s")
 
 
@@ -163,6 +166,17 @@ def _print_summary(settings: Settings) -> None:
         'from fct_invoices group by all"'
     )
     console.print("Dagster's UI:     make dagster   (then open http://127.0.0.1:3000)")
+
+
+def _print_console(logins: tuple[DemoLogin, ...]) -> None:
+    table = Table(title=f"Staff console: make console, then open {URL}", title_justify="left")
+    for column in ("e-mail", "password", "role", "realms"):
+        table.add_column(column)
+    for login in logins:
+        realms = "all" if login.realms is None else ", ".join(login.realms)
+        table.add_row(login.email, login.password, login.role, realms)
+    console.print(table)
+    console.print("The certificate is self-signed (JET_HOME/console): accept it once.")
 
 
 def _print_documents(

@@ -1,0 +1,1 @@
+"""The staff console: a multipage Streamlit app (`jet console serve`, docs/console.md)."""

@@ -1,0 +1,48 @@
+"""What every console page begins with: the settings and the signed-in staff member, and
+refusals shown as messages rather than tracebacks.
+
+Each page asks for the staff member itself (not trusting that the navigation only offered
+it to those allowed): the guard is `roles.check` in the data layer, and a page opened by
+any route still goes through it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from apps.streamlit.auth.staff_login import sign_in_form, signed_in
+from jet.config import Settings
+from jet.errors import JetError
+from jet.roles import Staff, check
+from jet.store.db import session
+
+
+def page(action: str) -> tuple[Settings, Staff]:
+    """The settings and the signed-in staff member, whose role must have `action` (the
+    page's, navigation.PAGES); the sign-in form when no one is signed in, the refusal
+    (audited by roles.check) when the role may not, and the page stops there."""
+    settings = Settings()
+    staff = signed_in(settings)
+    if staff is None:
+        sign_in_form(settings)
+        st.stop()
+    # Any realm of theirs asks whether the role may; the data layer checks each realm read.
+    realm = None if staff.realms is None else min(staff.realms, default=None)
+    with shown_refusals(), session(settings.db_url) as s:
+        check(s, staff, action, realm, about="console page")
+    return settings, staff
+
+
+@contextmanager
+def shown_refusals(stop: bool = True) -> Iterator[None]:
+    """A refusal (`Forbidden`, or any JetError: an unknown account, a catalog that does not
+    validate) shown as its message; with `stop`, the rest of the page is not run (a read
+    that failed), without, it is (an action that failed, under its form)."""
+    try:
+        yield
+    except JetError as err:
+        st.error(str(err), icon=":material/block:")
+        if stop:
+            st.stop()

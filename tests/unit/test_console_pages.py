@@ -1,0 +1,134 @@
+"""The staff console's pages through Streamlit's AppTest, on a real store with the demo's
+three logins (jet.drivers.demo_console): signing in and out, each page of each role, and
+the pages a role may not use (absent from its menu, refused and audited when opened)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from jet.staff import disable_staff, sign_in, staff_of
+from streamlit.testing.v1 import AppTest
+
+from apps.streamlit.auth.staff_login import TOKEN
+from apps.streamlit.console.navigation import PAGES, pages_for
+from jet.audit import Actor, entries
+from jet.catalog import load_catalog_file
+from jet.config import PROJECT_ROOT, Settings
+from jet.drivers.demo_console import LOGINS, DemoLogin, prepare_console
+from jet.realms import store_catalog
+from jet.roles import ALLOWED
+from jet.store.db import session
+
+CONSOLE = PROJECT_ROOT / "apps" / "streamlit" / "console"
+APP = CONSOLE / "app.py"
+ADMIN, SALES, HELPDESK = LOGINS
+TIMEOUT = 60
+ADMIN_ACTOR = Actor("admin@jet.example", "console")
+
+
+@pytest.fixture
+def console(settings: Settings) -> Settings:
+    """The demo's realms' catalogs and its three logins, in a fresh store."""
+    with session(settings.db_url) as s:
+        for realm in ("acme", "skyfi"):
+            path = PROJECT_ROOT / "examples" / "catalogs" / f"{realm}.yaml"
+            store_catalog(s, load_catalog_file(path), str(path))
+    prepare_console(settings)
+    return settings
+
+
+def _signed_in(settings: Settings, login: DemoLogin, script: Path = APP) -> AppTest:
+    at = AppTest.from_file(script, default_timeout=TIMEOUT)
+    with session(settings.db_url) as s:
+        at.session_state[TOKEN] = sign_in(s, login.email, login.password)
+    return at.run()
+
+
+def _texts(at: AppTest) -> str:
+    return " ".join(str(e.value) for kind in (at.markdown, at.caption, at.title) for e in kind)
+
+
+def test_sign_in_opens_the_console_of_the_role(console: Settings) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert [t.value for t in at.title] == ["Jet staff console"]
+    at.text_input[0].input(SALES.email)
+    at.text_input[1].input(SALES.password)
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.session_state[TOKEN]
+    sidebar = " ".join(str(c.value) for c in at.sidebar.caption)
+    assert "Sam Sales · sales · acme" in sidebar
+    with session(console.db_url) as s:
+        assert [e.action for e in entries(s)][-1] == "staff.signed_in"
+
+
+def test_a_wrong_password_shows_the_refusal_and_signs_no_one_in(console: Settings) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.text_input[0].input(HELPDESK.email)
+    at.text_input[1].input("not-the-password")
+    at.button[0].click().run()
+    assert "sign-in refused" in at.error[0].value
+    assert TOKEN not in at.session_state
+    assert [t.value for t in at.title] == ["Jet staff console"]
+
+
+def test_a_disabled_login_is_signed_out_at_the_next_click(console: Settings) -> None:
+    at = _signed_in(console, HELPDESK)
+    assert "Jet staff console" not in [t.value for t in at.title]
+    with session(console.db_url) as s:
+        disable_staff(s, ADMIN_ACTOR, HELPDESK.email)
+    at.run()
+    assert TOKEN not in at.session_state
+    assert "Your session ended" in at.info[0].value
+    assert [t.value for t in at.title] == ["Jet staff console"]
+
+
+def test_sign_out_ends_the_session_in_the_store(console: Settings) -> None:
+    at = _signed_in(console, ADMIN)
+    token = at.session_state[TOKEN]
+    at.sidebar.button[0].click().run()
+    assert TOKEN not in at.session_state
+    with session(console.db_url) as s:
+        assert staff_of(s, token) is None
+
+
+@pytest.mark.parametrize("login", LOGINS, ids=lambda login: login.role)
+def test_each_page_of_each_role_renders(console: Settings, login: DemoLogin) -> None:
+    at = _signed_in(console, login)
+    assert not at.exception, at.exception
+    with session(console.db_url) as s:
+        staff = staff_of(s, at.session_state[TOKEN])
+    offered = pages_for(console, staff)
+    assert {p.action for p in offered} <= ALLOWED[login.role]
+    for page in offered:
+        at.switch_page(page.path).run()
+        assert not at.exception, (page.title, at.exception)
+        assert not at.error, (page.title, [e.value for e in at.error])
+        assert at.title[0].value == page.title
+
+
+@pytest.mark.parametrize("login", [SALES, HELPDESK], ids=lambda login: login.role)
+def test_a_page_the_role_may_not_use_is_not_offered_and_refused_when_opened(
+    console: Settings, login: DemoLogin
+) -> None:
+    at = _signed_in(console, login)
+    barred = [p for p in PAGES if p.action not in ALLOWED[login.role]]
+    assert {p.title for p in barred} >= {"Billing", "Quality", "Collectors"}
+    for page in barred:
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(page.path)
+        opened = _signed_in(console, login, CONSOLE / page.path)
+        assert f"may not {page.action}" in opened.error[0].value
+        assert not opened.dataframe and not opened.button
+    with session(console.db_url) as s:
+        refused = [e for e in entries(s) if e.action == "access.refused"]
+    assert {e.after["action"] for e in refused} == {p.action for p in barred}
+    assert {e.actor for e in refused} == {login.email}
+
+
+def test_staff_of_one_realm_see_its_brand(console: Settings) -> None:
+    at = _signed_in(console, SALES)
+    assert "**Acme Broadband**" in [m.value for m in at.sidebar.markdown]
+    admin = _signed_in(console, ADMIN)
+    assert "**Jet**" in [m.value for m in admin.sidebar.markdown]
