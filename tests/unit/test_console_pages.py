@@ -45,8 +45,12 @@ def _signed_in(settings: Settings, login: DemoLogin, script: Path = APP) -> AppT
     return at.run()
 
 
-def _texts(at: AppTest) -> str:
-    return " ".join(str(e.value) for kind in (at.markdown, at.caption, at.title) for e in kind)
+def _an_export(settings: Settings) -> Path:
+    folder = settings.root / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "invoice-lines_2026-08-01_2026-11-30.csv"
+    path.write_text("invoice_number,realm_id\nA-1,acme\nS-1,skyfi\n")
+    return path
 
 
 def test_sign_in_opens_the_console_of_the_role(console: Settings) -> None:
@@ -95,6 +99,7 @@ def test_sign_out_ends_the_session_in_the_store(console: Settings) -> None:
 
 @pytest.mark.parametrize("login", LOGINS, ids=lambda login: login.role)
 def test_each_page_of_each_role_renders(console: Settings, login: DemoLogin) -> None:
+    _an_export(console)
     at = _signed_in(console, login)
     assert not at.exception, at.exception
     with session(console.db_url) as s:
@@ -106,6 +111,8 @@ def test_each_page_of_each_role_renders(console: Settings, login: DemoLogin) -> 
         assert not at.exception, (page.title, at.exception)
         assert not at.error, (page.title, [e.value for e in at.error])
         assert at.title[0].value == page.title
+    # Exports span every realm: only staff of every realm get the Reports page.
+    assert ("Reports" in {p.title for p in offered}) == (login is ADMIN)
 
 
 @pytest.mark.parametrize("login", [SALES, HELPDESK], ids=lambda login: login.role)
@@ -132,3 +139,17 @@ def test_staff_of_one_realm_see_its_brand(console: Settings) -> None:
     assert "**Acme Broadband**" in [m.value for m in at.sidebar.markdown]
     admin = _signed_in(console, ADMIN)
     assert "**Jet**" in [m.value for m in admin.sidebar.markdown]
+
+
+def test_reports_lists_the_exports_for_admins_and_refuses_staff_of_one_realm(
+    console: Settings,
+) -> None:
+    export = _an_export(console)
+    admin = _signed_in(console, ADMIN)
+    admin.switch_page("views/reports.py").run()
+    assert [b.label for b in admin.get("download_button")] == [
+        f"{export.name} ({export.stat().st_size:,} bytes)"
+    ]
+    sales = _signed_in(console, SALES, CONSOLE / "views" / "reports.py")
+    assert "may not reports.read across every realm" in sales.error[0].value
+    assert not sales.get("download_button")
