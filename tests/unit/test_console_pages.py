@@ -6,8 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyotp
 import pytest
-from jet.staff import disable_staff, sign_in, staff_of
+from jet.staff import (
+    disable_staff,
+    enable_totp,
+    list_staff,
+    set_staff_password,
+    sign_in,
+    staff_of,
+)
 from streamlit.testing.v1 import AppTest
 
 from apps.streamlit.auth.staff_login import TOKEN
@@ -153,3 +161,27 @@ def test_reports_lists_the_exports_for_admins_and_refuses_staff_of_one_realm(
     sales = _signed_in(console, SALES, CONSOLE / "views" / "reports.py")
     assert "may not reports.read across every realm" in sales.error[0].value
     assert not sales.get("download_button")
+
+
+def test_a_login_with_totp_needs_the_code_in_the_form(console: Settings) -> None:
+    with session(console.db_url) as s:
+        uri = enable_totp(s, ADMIN_ACTOR, HELPDESK.email)
+    code = pyotp.parse_uri(uri).now()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.text_input[0].input(HELPDESK.email)
+    at.text_input[1].input(HELPDESK.password)
+    at.button[0].click().run()
+    assert "sign-in refused" in at.error[0].value
+    at.text_input[2].input(code)
+    at.button[0].click().run()
+    assert at.session_state[TOKEN]
+    assert not at.exception
+
+
+def test_the_demo_again_sets_the_printed_passwords_back(console: Settings) -> None:
+    with session(console.db_url) as s:
+        set_staff_password(s, ADMIN_ACTOR, SALES.email, "another-password-entirely")
+    prepare_console(console)
+    with session(console.db_url) as s:
+        assert sign_in(s, SALES.email, SALES.password)
+        assert len(list_staff(s)) == len(LOGINS)
