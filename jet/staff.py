@@ -104,7 +104,9 @@ def add_staff(
 
 
 def list_staff(s: Session) -> list[dict]:
-    """Every staff member, by e-mail: what `jet staff list` and the console show."""
+    """Every staff member, by e-mail: what `jet staff list` and the console show
+    (`locked_until` only while the lock lasts)."""
+    now = datetime.now(UTC)
     return [
         {
             "email": m.email,
@@ -114,7 +116,7 @@ def list_staff(s: Session) -> list[dict]:
             "disabled": m.disabled,
             "totp": m.totp_secret is not None,
             "last_login": m.last_login_at and utc(m.last_login_at),
-            "locked_until": m.locked_until and utc(m.locked_until),
+            "locked_until": _locked_until(m, now),
         }
         for m in s.scalars(select(StaffMember).order_by(StaffMember.email))
     ]
@@ -212,8 +214,8 @@ def sign_in(
         _refuse(s, typed, "unknown e-mail")
     if member.disabled:
         _refuse(s, member.email, "disabled")
-    if member.locked_until is not None and utc(member.locked_until) > now:
-        _refuse(s, member.email, "locked", locked_until=utc(member.locked_until))
+    if locked_until := _locked_until(member, now):
+        _refuse(s, member.email, "locked", locked_until=locked_until)
     if not good_password:
         _failed(s, member, "wrong password", now)
     if member.totp_secret is not None:
@@ -287,6 +289,12 @@ def _refuse(s: Session, email: str, reason: str, **more) -> NoReturn:
     )
     s.commit()
     raise LoginRefused()
+
+
+def _locked_until(member: StaffMember, now: datetime) -> datetime | None:
+    """When `member`'s lockout ends, if it has not yet."""
+    until = member.locked_until and utc(member.locked_until)
+    return until if until and until > now else None
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -31,6 +31,7 @@ from jet.cli import (
     radius,
     realm,
     sql,
+    staff,
     subscription,
 )
 from jet.cli.common import fail
@@ -78,6 +79,7 @@ for command in (
     mandate.mandate,
     collect.collect,
     card.card,
+    staff.staff,
 ):
     main.add_command(command)
 imports.import_.add_command(collect.import_bank_statement)
