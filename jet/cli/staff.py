@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from jet.cli.common import EXIT_CODES, fail, load_settings
+from jet.roles import ROLES
 
 T = TypeVar("T")
 password_stdin = click.option(
@@ -26,7 +27,7 @@ def staff() -> None:
 @click.option(
     "--role",
     required=True,
-    type=click.Choice(["admin", "sales", "helpdesk"]),
+    type=click.Choice(ROLES),
     help="What they may do: docs/staff.md has the table.",
 )
 @click.option("--realm", "realms", multiple=True, help="A realm they work in (repeat for more).")
