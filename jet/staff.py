@@ -10,6 +10,7 @@ audit entry in the same transaction; a refused sign-in is committed before it is
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -180,7 +181,7 @@ def enable_totp(s: Session, actor: Actor, email: str) -> str:
     the otpauth:// URI to show once (as a QR code or text) for their authenticator app."""
     member = _member(s, email)
     had = member.totp_secret is not None
-    member.totp_secret = pyotp.random_base32()
+    member.totp_secret, member.totp_last_step = pyotp.random_base32(), None
     record(
         s,
         actor,
@@ -221,8 +222,12 @@ def sign_in(
     if member.totp_secret is not None:
         if not totp:
             _failed(s, member, "no TOTP code", now)
-        if not pyotp.TOTP(member.totp_secret).verify(totp.strip(), for_time=now, valid_window=1):
+        step = _totp_step(member.totp_secret, totp, now)
+        if step is None:
             _failed(s, member, "wrong TOTP code", now)
+        if member.totp_last_step is not None and step <= member.totp_last_step:
+            _failed(s, member, "TOTP code used already", now)
+        member.totp_last_step = step
     if _hasher.check_needs_rehash(member.password_hash):
         member.password_hash = _hasher.hash(password)
     member.failed_attempts, member.locked_until, member.last_login_at = 0, None, now
@@ -279,6 +284,7 @@ def _failed(s: Session, member: StaffMember, reason: str, now: datetime) -> NoRe
 
 
 def _refuse(s: Session, email: str, reason: str, **more) -> NoReturn:
+    email = email[:200]  # what was typed, as long as the audit log's column allows
     record(
         s,
         Actor(email or "-", "console"),
@@ -289,6 +295,15 @@ def _refuse(s: Session, email: str, reason: str, **more) -> NoReturn:
     )
     s.commit()
     raise LoginRefused()
+
+
+def _totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step whose code `code` is: now's or one either side (clock drift)."""
+    totp = pyotp.TOTP(secret)
+    for offset in (0, -1, 1):
+        if hmac.compare_digest(totp.at(now, counter_offset=offset), code.strip()):
+            return totp.timecode(now) + offset
+    return None
 
 
 def _locked_until(member: StaffMember, now: datetime) -> datetime | None:

@@ -559,7 +559,8 @@ class InvoiceMailing(Base):
 class StaffMember(Base):
     """A person who signs in to the console (jet/staff.py): their `role` (jet.roles) in
     `realms` (a list of realm ids; None: every realm, present and future). Only an argon2
-    hash of the password is kept, and the TOTP secret once they turn TOTP on.
+    hash of the password is kept, and the TOTP secret once they turn TOTP on, with the time
+    step of the last code accepted (`totp_last_step`: a code works once).
     `failed_attempts` counts failed sign-ins in a row; `locked_until` ends a lockout."""
 
     __tablename__ = "staff_members"
@@ -570,6 +571,7 @@ class StaffMember(Base):
     realms: Mapped[list | None] = mapped_column(JSON)
     password_hash: Mapped[str] = mapped_column(String(200))
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -132,10 +132,13 @@ def test_a_wrong_password_is_refused_vaguely_and_audited_with_the_reason(store):
     with pytest.raises(LoginRefused) as unknown, session(store) as s:
         sign_in(s, "nobody@isp.example", PASSWORD, now=T0)
     assert str(wrong.value) == str(unknown.value)
+    with pytest.raises(LoginRefused), session(store) as s:
+        sign_in(s, "x" * 300, PASSWORD, now=T0)
     reasons = [(e.actor, e.after["reason"]) for e in audit(store, "staff.sign_in_refused")]
     assert reasons == [
         ("hal@isp.example", "wrong password"),
         ("nobody@isp.example", "unknown e-mail"),
+        ("x" * 200, "unknown e-mail"),
     ]
 
 
@@ -177,8 +180,17 @@ def test_totp_once_on_is_required_and_a_current_code_accepted(store):
     with pytest.raises(LoginRefused):  # the right code, the wrong password
         attempt(store, "not the password", totp=code)
     assert who(store, attempt(store, totp=code))
+    with pytest.raises(LoginRefused):  # a code works once
+        attempt(store, totp=code, now=T0 + timedelta(seconds=20))
+    later = T0 + timedelta(seconds=30)
+    assert who(store, attempt(store, totp=pyotp.parse_uri(uri).at(later), now=later), later)
     reasons = [e.after["reason"] for e in audit(store, "staff.sign_in_refused")]
-    assert reasons == ["no TOTP code", "wrong TOTP code", "wrong password"]
+    assert reasons == [
+        "no TOTP code",
+        "wrong TOTP code",
+        "wrong password",
+        "TOTP code used already",
+    ]
     with session(store) as s:
         assert list_staff(s)[0]["totp"]
 
@@ -244,3 +256,15 @@ def test_an_unknown_member_is_named_with_what_to_do(store):
     missing = "no staff member 'x@isp.example'; see `jet staff list`"
     with pytest.raises(StaffError, match=missing), session(store) as s:
         disable_staff(s, ADMIN, "x@isp.example")
+
+
+def test_a_hash_of_older_parameters_is_replaced_at_sign_in(store):
+    from argon2 import PasswordHasher
+
+    weak = PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)
+    with session(store) as s:
+        s.scalar(select(StaffMember)).password_hash = weak
+    attempt(store)
+    with session(store) as s:
+        renewed = s.scalar(select(StaffMember)).password_hash
+    assert renewed != weak and not PasswordHasher().check_needs_rehash(renewed)
