@@ -32,6 +32,7 @@ from jet.cli import (
     radius,
     realm,
     sql,
+    staff,
     subscription,
 )
 from jet.cli.common import fail
@@ -80,6 +81,7 @@ for command in (
     collect.collect,
     card.card,
     console.console,
+    staff.staff,
 ):
     main.add_command(command)
 imports.import_.add_command(collect.import_bank_statement)

@@ -554,3 +554,39 @@ class InvoiceMailing(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resends: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StaffMember(Base):
+    """A person who signs in to the console (jet/staff.py): their `role` (jet.roles) in
+    `realms` (a list of realm ids; None: every realm, present and future). Only an argon2
+    hash of the password is kept, and the TOTP secret once they turn TOTP on, with the time
+    step of the last code accepted (`totp_last_step`: a code works once).
+    `failed_attempts` counts failed sign-ins in a row; `locked_until` ends a lockout."""
+
+    __tablename__ = "staff_members"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    realms: Mapped[list | None] = mapped_column(JSON)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StaffSession(Base):
+    """A console sign-in: only the SHA-256 of its token is kept, so a copy of the store
+    signs no one in. It ends at sign-out (`ended_at`), when the member is disabled, or
+    by expiry (jet/staff.py), measured from `created_at` and `last_seen_at`."""
+
+    __tablename__ = "staff_sessions"
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
