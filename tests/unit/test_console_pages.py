@@ -4,18 +4,11 @@ the pages a role may not use (absent from its menu, refused and audited when ope
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pyotp
 import pytest
-from jet.staff import (
-    disable_staff,
-    enable_totp,
-    list_staff,
-    set_staff_password,
-    sign_in,
-    staff_of,
-)
 from streamlit.testing.v1 import AppTest
 
 from apps.streamlit.auth.staff_login import TOKEN
@@ -26,6 +19,14 @@ from jet.config import PROJECT_ROOT, Settings
 from jet.drivers.demo_console import LOGINS, DemoLogin, prepare_console
 from jet.realms import store_catalog
 from jet.roles import ALLOWED
+from jet.staff import (
+    disable_staff,
+    enable_totp,
+    list_staff,
+    set_staff_password,
+    sign_in,
+    staff_of,
+)
 from jet.store.db import session
 
 CONSOLE = PROJECT_ROOT / "apps" / "streamlit" / "console"
@@ -33,6 +34,12 @@ APP = CONSOLE / "app.py"
 ADMIN, SALES, HELPDESK = LOGINS
 TIMEOUT = 60
 ADMIN_ACTOR = Actor("admin@jet.example", "console")
+# The pages read through apps.streamlit.data, which another change of #17 brings; until it
+# is merged the tests that open a page past the sign-in form cannot run.
+needs_data = pytest.mark.skipif(
+    importlib.util.find_spec("apps.streamlit.data") is None,
+    reason="apps.streamlit.data is not merged yet",
+)
 
 
 @pytest.fixture
@@ -61,6 +68,7 @@ def _an_export(settings: Settings) -> Path:
     return path
 
 
+@needs_data
 def test_sign_in_opens_the_console_of_the_role(console: Settings) -> None:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert [t.value for t in at.title] == ["Jet staff console"]
@@ -105,6 +113,7 @@ def test_sign_out_ends_the_session_in_the_store(console: Settings) -> None:
         assert staff_of(s, token) is None
 
 
+@needs_data
 @pytest.mark.parametrize("login", LOGINS, ids=lambda login: login.role)
 def test_each_page_of_each_role_renders(console: Settings, login: DemoLogin) -> None:
     _an_export(console)
@@ -123,6 +132,7 @@ def test_each_page_of_each_role_renders(console: Settings, login: DemoLogin) -> 
     assert ("Reports" in {p.title for p in offered}) == (login is ADMIN)
 
 
+@needs_data
 @pytest.mark.parametrize("login", [SALES, HELPDESK], ids=lambda login: login.role)
 def test_a_page_the_role_may_not_use_is_not_offered_and_refused_when_opened(
     console: Settings, login: DemoLogin
@@ -163,6 +173,7 @@ def test_reports_lists_the_exports_for_admins_and_refuses_staff_of_one_realm(
     assert not sales.get("download_button")
 
 
+@needs_data
 def test_a_login_with_totp_needs_the_code_in_the_form(console: Settings) -> None:
     with session(console.db_url) as s:
         uri = enable_totp(s, ADMIN_ACTOR, HELPDESK.email)
