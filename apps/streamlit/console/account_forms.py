@@ -23,7 +23,10 @@ def _done(message: str) -> None:
 def create_account(settings: Settings, staff: Staff) -> None:
     realms = sorted(staff.realms) if staff.realms is not None else None
     with st.form("create_account", clear_on_submit=False):
-        realm = st.selectbox("Realm", realms) if realms else st.text_input("Realm", value="acme")
+        if realms:
+            realm = st.selectbox("Realm", realms)
+        else:
+            realm = st.text_input("Realm", placeholder="acme")
         login = st.text_input("Login")
         name = st.text_input("Name")
         email = st.text_input("E-mail")
