@@ -9,7 +9,7 @@ import polars as pl
 
 from apps.streamlit.data.collectors import collectors
 from apps.streamlit.data.guard import may
-from apps.streamlit.data.marts import SCOPED, frame, has, in_scope
+from apps.streamlit.data.marts import SCOPED, frame, has, in_scope, per_publish
 from apps.streamlit.data.quality import held_invoices, quality
 from jet.config import Settings
 from jet.roles import Staff
@@ -28,6 +28,20 @@ _LINES = f"""
 def overview(settings: Settings, staff: Staff) -> dict[str, pl.DataFrame]:
     """Each chart's frame, by name; a mart not published yet leaves its charts out."""
     may(settings, staff, "overview.read")
+    out = dict(
+        per_publish(
+            settings, ("overview", staff.realms, date.today()), lambda: _figures(settings, staff)
+        )
+    )
+    if staff.role == "admin":
+        out["held_invoices"] = held_invoices(settings, staff)
+        out["quality"] = quality(settings, staff)
+        out["collectors"] = collectors(settings, staff)
+    return out
+
+
+def _figures(settings: Settings, staff: Staff) -> dict[str, pl.DataFrame]:
+    """The charts of the marts, made once per publish and set of realms (`per_publish`)."""
     scope = in_scope(staff.realms) | {"since": _since()}
     out: dict[str, pl.DataFrame] = {}
     if has(settings, "fct_invoice_lines"):
@@ -70,10 +84,6 @@ def overview(settings: Settings, staff: Staff) -> dict[str, pl.DataFrame]:
                 group by all order by month, currency""",
             scope,
         )
-    if staff.role == "admin":
-        out["held_invoices"] = held_invoices(settings, staff)
-        out["quality"] = quality(settings, staff)
-        out["collectors"] = collectors(settings, staff)
     return out
 
 
