@@ -9,6 +9,7 @@ the caller that may read the lake adds them (`ingest.radius.open_sessions`)."""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -81,14 +82,22 @@ def account_detail(
 
 
 def find_accounts(
-    s: Session, realm: str | None = None, status: str | None = None, search: str | None = None
+    s: Session,
+    realm: str | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    *,
+    realms: Collection[str] | None = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Accounts by realm and status, and whose login, name, e-mail, parent, static address
-    or assigned network holds `search` (any case), or whose network holds the address
-    `search` is."""
-    query = select(Account).order_by(Account.realm_id, Account.id)
+    """Accounts by realm (or any of `realms`) and status, and whose login, name, e-mail,
+    parent, static address or assigned network holds `search` (any case), or whose network
+    holds the address `search` is; the first `limit` of them."""
+    query = select(Account).order_by(Account.realm_id, Account.id).limit(limit)
     if realm:
         query = query.where(Account.realm_id == realm)
+    if realms is not None:
+        query = query.where(Account.realm_id.in_(realms))
     if status:
         query = query.where(Account.status == status)
     text = (search or "").strip()

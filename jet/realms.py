@@ -5,19 +5,24 @@ from __future__ import annotations
 import hashlib
 import json
 from bisect import bisect_right
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jet.audit import Actor, record
 from jet.catalog import Catalog, CatalogError, parse_catalog
 from jet.money import minor_units
 from jet.store.models import CatalogVersion, Realm
 
 
-def store_catalog(session: Session, catalog: Catalog, source: str) -> tuple[CatalogVersion, bool]:
+def store_catalog(
+    session: Session, catalog: Catalog, source: str, actor: Actor | None = None
+) -> tuple[CatalogVersion, bool]:
     """Store `catalog` as its realm's version from `effective_from`; return (version, created).
+    A new version is audited (`catalog.loaded`), as `actor` (default: this process's user).
 
     Loading the same file again changes nothing. A different document for a date that
     already has a version is refused: issued invoices were rated by it."""
@@ -57,7 +62,35 @@ def store_catalog(session: Session, catalog: Catalog, source: str) -> tuple[Cata
     )
     session.add(version)
     session.flush()
+    record(
+        session,
+        actor or Actor.here(),
+        "catalog.loaded",
+        "catalog_version",
+        str(version.id),
+        after={"realm": r.id, "effective_from": catalog.effective_from, "source": source},
+    )
     return version, True
+
+
+def catalog_versions(session: Session, realms: Collection[str] | None = None) -> list[dict]:
+    """The catalog versions of `realms` (None: every realm), newest first per realm."""
+    query = select(CatalogVersion).order_by(
+        CatalogVersion.realm_id, CatalogVersion.effective_from.desc()
+    )
+    if realms is not None:
+        query = query.where(CatalogVersion.realm_id.in_(realms))
+    return [
+        {
+            "realm": v.realm_id,
+            "effective_from": v.effective_from,
+            "plans": len(v.document.get("plans", {})),
+            "products": len(v.document.get("products", {})),
+            "loaded_at": v.loaded_at,
+            "checksum": v.checksum[:12],
+        }
+        for v in session.scalars(query)
+    ]
 
 
 def catalog_on(session: Session, realm_id: str, day: date) -> Catalog | None:

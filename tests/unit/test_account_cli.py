@@ -239,7 +239,9 @@ def test_audit_lists_every_change_with_before_and_after(acme) -> None:
     assert entries[-1]["before"] == {"notes": None}
     assert entries[-1]["after"] == {"notes": "key account"}
     everyone = json.loads(ok("audit --json"))
-    assert {e["account"] for e in everyone} == {"globex", "sales", "ann", "cafe"}
+    # every account's entries, and the catalog's load (of no account)
+    assert {e["account"] for e in everyone} == {"globex", "sales", "ann", "cafe", None}
+    assert {e["action"] for e in everyone if e["account"] is None} == {"catalog.loaded"}
     assert json.loads(ok("audit --since 2999-01-01 --json")) == []
     assert "notes: none -> key account" in ok("audit globex")
     unknown = jet("audit nobody")

@@ -50,7 +50,10 @@ def store(settings: Settings) -> str:
 
 def audit(url: str, action: str | None = None) -> list[AuditEntry]:
     with session(url) as s:
-        query = select(AuditEntry).order_by(AuditEntry.id)
+        # the staff's entries, not the catalogs' loads of the set-up
+        query = (
+            select(AuditEntry).where(AuditEntry.entity != "catalog_version").order_by(AuditEntry.id)
+        )
         if action:
             query = query.where(AuditEntry.action == action)
         return list(s.scalars(query))

@@ -1,0 +1,93 @@
+"""The Overview page's figures, from the published marts, in the staff member's realms:
+revenue, MRR, active accounts and ARPU by month, receivables by age and collections."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from apps.streamlit.data.collectors import collectors
+from apps.streamlit.data.guard import may
+from apps.streamlit.data.marts import SCOPED, frame, has, in_scope, per_publish
+from apps.streamlit.data.quality import held_invoices, quality
+from jet.config import Settings
+from jet.roles import Staff
+
+# Months of history the charts show.
+MONTHS = 12
+
+_LINES = f"""
+    select date_trunc('month', bill_date)::date as month, product_id as product,
+           kind, account_id, billing_account_id, amount
+    from fct_invoice_lines
+    where {SCOPED} and bill_date >= $since
+"""
+
+
+def overview(settings: Settings, staff: Staff) -> dict[str, pl.DataFrame]:
+    """Each chart's frame, by name; a mart not published yet leaves its charts out."""
+    may(settings, staff, "overview.read")
+    out = dict(
+        per_publish(
+            settings, ("overview", staff.realms, date.today()), lambda: _figures(settings, staff)
+        )
+    )
+    if staff.role == "admin":
+        out["held_invoices"] = held_invoices(settings, staff)
+        out["quality"] = quality(settings, staff)
+        out["collectors"] = collectors(settings, staff)
+    return out
+
+
+def _figures(settings: Settings, staff: Staff) -> dict[str, pl.DataFrame]:
+    """The charts of the marts, made once per publish and set of realms (`per_publish`)."""
+    scope = in_scope(staff.realms) | {"since": _since()}
+    out: dict[str, pl.DataFrame] = {}
+    if has(settings, "fct_invoice_lines"):
+        out["revenue_by_month_plan"] = frame(
+            settings,
+            f"select month, product, sum(amount) as revenue from ({_LINES}) "
+            "group by all order by month, product",
+            scope,
+        )
+        monthly = frame(
+            settings,
+            f"""select month,
+                   sum(amount) filter (where kind = 'advance') as mrr,
+                   count(distinct billing_account_id) as accounts,
+                   round(sum(amount) / count(distinct billing_account_id), 2) as arpu
+                from ({_LINES}) group by month order by month""",
+            scope,
+        )
+        out["mrr"] = monthly.select("month", "mrr")
+        out["active_accounts"] = monthly.select("month", "accounts")
+        out["arpu"] = monthly.select("month", "arpu")
+    if has(settings, "fct_invoices"):
+        out["receivables_by_age"] = frame(
+            settings,
+            f"""select case when age <= 30 then '0-30 days' when age <= 60 then '31-60 days'
+                            when age <= 90 then '61-90 days' else 'over 90 days' end as age,
+                       currency, sum(amount_due) as due
+                from (select currency, amount_due, $today - bill_date as age
+                      from fct_invoices where {SCOPED} and amount_due > 0)
+                group by all order by age, currency""",
+            in_scope(staff.realms) | {"today": date.today()},
+        )
+    if has(settings, "fct_ledger_entries"):
+        out["collections"] = frame(
+            settings,
+            f"""select date_trunc('month', entry_date)::date as month, currency,
+                       sum(amount) as collected
+                from fct_ledger_entries
+                where {SCOPED} and kind = 'payment' and entry_date >= $since
+                group by all order by month, currency""",
+            scope,
+        )
+    return out
+
+
+def _since() -> date:
+    today = date.today()
+    month = today.month - MONTHS
+    return date(today.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)

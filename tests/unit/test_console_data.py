@@ -1,0 +1,172 @@
+"""The console's reads and actions (apps/streamlit/data) on a real store and real Parquet
+marts: each keeps to the staff member's realms and role, refusals are audited, and a new
+publish is seen at once."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime
+from decimal import Decimal as D
+
+import polars as pl
+import pytest
+from sqlalchemy import select
+
+from apps.streamlit import data
+from apps.streamlit.data import actions
+from apps.streamlit.data.marts import connection
+from jet.accounts import add_accounts
+from jet.audit import Actor
+from jet.catalog import load_catalog_file
+from jet.config import PROJECT_ROOT
+from jet.realms import store_catalog
+from jet.roles import Forbidden, Staff
+from jet.store.db import session
+from jet.store.models import Account, AuditEntry
+
+CATALOGS = PROJECT_ROOT / "examples" / "catalogs"
+ADMIN = Staff("ada@isp.example", "Ada", "admin", None)
+ACME_ADMIN = Staff("amy@isp.example", "Amy", "admin", frozenset({"acme"}))
+SALES = Staff("sam@isp.example", "Sam", "sales", frozenset({"acme"}))
+HELPDESK = Staff("hal@isp.example", "Hal", "helpdesk", frozenset({"acme"}))
+
+
+@pytest.fixture
+def home(settings):
+    """Two realms, an account in each, and marts published for both."""
+    with session(settings.db_url) as s:
+        for realm in ("acme", "skyfi"):
+            path = CATALOGS / f"{realm}.yaml"
+            store_catalog(s, load_catalog_file(path), str(path))
+        add_accounts(s, "acme", [{"id": "ann", "name": "Ann Lee", "email": "ann@example.net"}])
+        add_accounts(s, "skyfi", [{"id": "sky", "name": "Sky Walker"}], Actor.here())
+    settings.marts.mkdir(parents=True, exist_ok=True)
+    publish(settings, "fct_invoice_lines", _lines())
+    publish(
+        settings,
+        "fct_radius_sessions",
+        pl.DataFrame(
+            {
+                "account_id": ["ann", "sky"],
+                "realm_id": ["acme", "skyfi"],
+                "framed_ip": [int.from_bytes(bytes([100, 64, 0, 7])), 1684025841],
+                "started_at": [datetime.now(UTC)] * 2,
+                "ended_at": [None, None],
+            },
+            schema_overrides={"framed_ip": pl.UInt32, "ended_at": pl.Datetime(time_zone="UTC")},
+        ),
+    )
+    return settings
+
+
+def publish(settings, name: str, frame: pl.DataFrame) -> None:
+    frame.write_parquet(settings.marts / f"{name}.parquet")
+
+
+def _lines(amount: str = "69.00") -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "realm_id": ["acme", "skyfi"],
+            "bill_date": [date.today().replace(day=1)] * 2,
+            "product_id": ["home-access", "unlimited-pass"],
+            "kind": ["advance", "advance"],
+            "account_id": ["ann", "sky"],
+            "billing_account_id": ["ann", "sky"],
+            "amount": [D(amount), D("39.00")],
+        },
+        schema_overrides={"amount": pl.Decimal(18, 3)},
+    )
+
+
+def refusals(settings) -> list[AuditEntry]:
+    with session(settings.db_url) as s:
+        return list(s.scalars(select(AuditEntry).where(AuditEntry.action == "access.refused")))
+
+
+def test_search_keeps_to_the_staff_members_realms(home):
+    assert data.search_accounts(home, HELPDESK, "a")["account_id"].to_list() == ["ann"]
+    assert set(data.search_accounts(home, ADMIN, "a")["account_id"]) == {"ann", "sky"}
+    assert data.search_accounts(home, HELPDESK, "ann@example")["account_id"].to_list() == ["ann"]
+
+
+def test_search_by_the_address_of_an_open_session(home):
+    found = data.search_accounts(home, HELPDESK, "100.64.0.7")
+    assert found.select("account_id", "online_as").rows() == [("ann", "100.64.0.7")]
+    # skyfi's session address: not in a helpdesk of acme's realms
+    assert data.search_accounts(home, HELPDESK, "100.96.0.241").is_empty()
+
+
+def test_another_realms_account_reads_as_not_found_and_is_audited(home):
+    page = data.account_page(home, HELPDESK, "ann")
+    assert page["profile"]["realm_id"] == "acme" and page["profile"]["name"] == "Ann Lee"
+    with pytest.raises(data.AccountNotFound, match="no account 'sky' in your realms"):
+        data.account_page(home, HELPDESK, "sky")
+    with pytest.raises(data.AccountNotFound, match="no account 'nobody'"):
+        data.account_page(home, HELPDESK, "nobody")
+    (refused,) = refusals(home)
+    assert refused.actor == HELPDESK.email and refused.after["about"] == "sky"
+    with pytest.raises(data.AccountNotFound):
+        actions.reset_password(home, HELPDESK, "sky")
+
+
+def test_overview_counts_only_the_realms_given(home):
+    revenue = data.overview(home, SALES)["revenue_by_month_plan"]
+    assert revenue["product"].to_list() == ["home-access"]
+    assert set(data.overview(home, ADMIN)["revenue_by_month_plan"]["product"]) == {
+        "home-access",
+        "unlimited-pass",
+    }
+    assert "held_invoices" not in data.overview(home, SALES)  # the gate is admins'
+
+
+def test_a_new_publish_is_read_at_once(home):
+    before = data.overview(home, SALES)["revenue_by_month_plan"]["revenue"].to_list()
+    old = connection(home)
+    publish(home, "fct_invoice_lines", _lines("79.00"))
+    stat = (home.marts / "fct_invoice_lines.parquet").stat()
+    os.utime(home.marts / "fct_invoice_lines.parquet", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+    after = data.overview(home, SALES)["revenue_by_month_plan"]["revenue"].to_list()
+    assert before == [D("69.000")] and after == [D("79.000")]
+    assert connection(home) is not old
+
+
+def test_each_role_acts_in_its_realm_only(home):
+    assert actions.create_account(home, SALES, "acme", "bob", "Bob Ray", None) == "bob"
+    actions.subscribe(home, SALES, "bob", "home", date(2026, 3, 1))
+    with pytest.raises(Forbidden):
+        actions.create_account(home, SALES, "skyfi", "eve", "Eve", None)
+    with pytest.raises(Forbidden, match="may not billing.run"):
+        actions.run_billing(home, SALES, date(2026, 3, 1), date(2026, 3, 1))
+    with pytest.raises(Forbidden, match="may not billing.run across every realm"):
+        actions.run_billing(home, ACME_ADMIN, date(2026, 3, 1), date(2026, 3, 1))
+    with pytest.raises(Forbidden, match="may not account.suspend"):
+        actions.suspend(home, SALES, "bob")
+
+    actions.suspend(home, HELPDESK, "bob")
+    password = actions.reset_password(home, HELPDESK, "bob")
+    with session(home.db_url) as s:
+        bob = s.get(Account, "bob")
+        assert bob.status == "suspended" and bob.radius_password == password
+        by = {e.action: e.actor for e in s.scalars(select(AuditEntry))}
+    assert by["account.created"] == SALES.email and by["password.changed"] == HELPDESK.email
+    assert [(e.actor, e.after["action"]) for e in refusals(home)] == [
+        (SALES.email, "account.create"),
+        (SALES.email, "billing.run"),
+        (ACME_ADMIN.email, "billing.run"),
+        (SALES.email, "account.suspend"),
+    ]
+
+
+def test_a_catalog_upload_gets_the_loaders_messages_and_is_audited(home):
+    # An upload has no folder: a logo is an absolute path or a data: URL in it.
+    text = (CATALOGS / "acme.yaml").read_text().replace("2026-01-01", "2026-06-01", 1)
+    text = text.replace("../brands/", f"{CATALOGS.parent / 'brands'}/")
+    assert actions.load_catalog(home, ACME_ADMIN, text, "acme.yaml") == (
+        "stored the catalog of acme from 2026-06-01"
+    )
+    versions = data.catalog_versions(home, ACME_ADMIN)
+    assert versions["effective_from"].to_list() == [date(2026, 6, 1), date(2026, 1, 1)]
+    with pytest.raises(Forbidden):
+        actions.load_catalog(home, ACME_ADMIN, (CATALOGS / "skyfi.yaml").read_text(), "s.yaml")
+    with pytest.raises(Exception, match="plans"):
+        actions.load_catalog(home, ACME_ADMIN, "realm: {id: acme}\n", "broken.yaml")
