@@ -8,10 +8,10 @@ one vague message (jet.staff says why in the audit log, not to whoever is guessi
 from __future__ import annotations
 
 import streamlit as st
-from jet.staff import LoginRefused, sign_in, sign_out, staff_of
 
 from jet.config import Settings
 from jet.roles import Staff
+from jet.staff import LoginRefused, sign_in, sign_out, staff_of
 from jet.store.db import session
 
 TOKEN = "jet_staff_token"

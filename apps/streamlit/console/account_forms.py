@@ -9,9 +9,9 @@ from pathlib import Path
 
 import polars as pl
 import streamlit as st
-from apps.streamlit.data import actions
 
 from apps.streamlit.console.context import shown_refusals
+from apps.streamlit.data import actions
 from jet.config import Settings
 from jet.roles import Staff, allowed
 
@@ -48,11 +48,10 @@ def create_account(settings: Settings, staff: Staff) -> None:
 def profile_actions(settings: Settings, staff: Staff, account_id: str, realm: str) -> None:
     if allowed(staff, "account.suspend", realm):
         left, right = st.columns(2)
-        reason = left.text_input("Reason to suspend", key="suspend_reason")
         if left.button("Suspend", icon=":material/pause_circle:"):
             with shown_refusals(stop=False):
-                actions.suspend(settings, staff, account_id, reason=reason.strip())
-                _done("Suspended; its sessions are disconnected.")
+                actions.suspend(settings, staff, account_id)
+                _done("Suspended: it may not log in, and its sessions are disconnected.")
         if right.button("Reactivate", icon=":material/play_circle:"):
             with shown_refusals(stop=False):
                 actions.reactivate(settings, staff, account_id)
@@ -82,8 +81,8 @@ def subscription_actions(settings: Settings, staff: Staff, account_id: str, real
     if new_plan.strip():
         with shown_refusals(stop=False):
             preview = actions.plan_change_preview(settings, staff, account_id, new_plan.strip(), on)
-            st.caption("Pro-rata preview")
-            st.write(preview)
+            st.caption("Pro-rata preview: the next invoice with the new plan")
+            st.write(preview if preview is not None else "no invoice would be issued")
             if st.button("Change plan", type="primary"):
                 actions.change_plan(settings, staff, account_id, new_plan.strip(), on)
                 _done(f"Plan changed to {new_plan} on {on}.")
@@ -100,7 +99,7 @@ def disconnect(
         with shown_refusals(stop=False):
             outcomes = actions.disconnect(settings, staff, account_id)
             for outcome in outcomes:
-                st.write(str(outcome))
+                st.write(outcome.text)
 
 
 def invoices(frame: pl.DataFrame) -> None:

@@ -4,10 +4,10 @@ reasons, and waiving a hold with a reason."""
 from datetime import date
 
 import streamlit as st
-from apps.streamlit.data import actions
 
 from apps.streamlit import data
 from apps.streamlit.console.context import page, shown_refusals
+from apps.streamlit.data import actions
 
 settings, staff = page("billing.run")
 st.title("Billing")
@@ -28,10 +28,14 @@ with shown_refusals():
 st.dataframe(held, hide_index=True)
 if not held.is_empty():
     with st.form("waive"):
-        invoice = st.selectbox("Invoice", held[held.columns[0]].to_list())
+        check = st.selectbox("Check", held["check"].unique(maintain_order=True).to_list())
         reason = st.text_input("Reason")
         waive = st.form_submit_button("Waive the hold")
     if waive:
         with shown_refusals(stop=False):
-            actions.waive(settings, staff, invoice, reason.strip())
-            st.success(f"Hold on {invoice} waived.", icon=":material/check_circle:")
+            dates = actions.waive(settings, staff, check, reason.strip())
+            st.success(
+                f"Waived {check}: its invoices go out at the next run of "
+                + (", ".join(map(str, dates)) or "their bill dates"),
+                icon=":material/check_circle:",
+            )
