@@ -4,8 +4,11 @@ the pages a role may not use (absent from its menu, refused and audited when ope
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
 import pyotp
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -227,3 +230,27 @@ def test_an_account_of_another_realm_by_its_url_is_not_found_and_audited(
     with session(console.db_url) as s:
         refused = [e for e in entries(s) if e.action == "access.refused"]
     assert [(e.actor, e.after["about"]) for e in refused] == [(HELPDESK.email, "sue")]
+
+
+def test_the_overview_charts_the_marts_of_the_staff_members_realms(console: Settings) -> None:
+    _accounts(console)
+    pl.DataFrame(
+        {
+            "realm_id": ["acme", "skyfi"],
+            "bill_date": [date.today().replace(day=1)] * 2,
+            "product_id": ["home-access", "unlimited-pass"],
+            "kind": ["advance", "advance"],
+            "account_id": ["bob", "sue"],
+            "billing_account_id": ["bob", "sue"],
+            "amount": [Decimal("69.00"), Decimal("39.00")],
+        },
+        schema_overrides={"amount": pl.Decimal(18, 2)},
+    ).write_parquet(console.marts / "fct_invoice_lines.parquet")
+    at = _signed_in(console, SALES)
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric} == {
+        "Active accounts": "1",
+        "MRR": "69.00",
+        "ARPU": "69.00",
+    }
+    assert len(at.get("vega_lite_chart")) >= 3  # revenue, MRR, active accounts

@@ -35,5 +35,6 @@ def metrics(frame: pl.DataFrame | None, label: str) -> None:
     if not numeric:
         st.metric(label, "–")
         return
-    last = frame.tail(1).row(0, named=True)
-    st.metric(label, f"{last[numeric[0]]:,}")
+    value = frame.tail(1).row(0, named=True)[numeric[0]]
+    # Counts as they are; amounts (Decimal in the marts, a float where DuckDB divided) to cents.
+    st.metric(label, f"{value:,}" if isinstance(value, int) else f"{value:,.2f}")
