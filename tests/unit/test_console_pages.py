@@ -254,3 +254,20 @@ def test_the_overview_charts_the_marts_of_the_staff_members_realms(console: Sett
         "ARPU": "69.00",
     }
     assert len(at.get("vega_lite_chart")) >= 3  # revenue, MRR, active accounts
+
+
+def test_a_catalog_upload_shows_the_loaders_message_or_stores_the_version(
+    console: Settings,
+) -> None:
+    at = _signed_in(console, ADMIN)
+    at.switch_page("views/catalog.py").run()
+    at.get("file_uploader")[0].upload("broken.yaml", b"realm: [", "application/x-yaml").run()
+    at.button(key="load_catalog").click().run()
+    assert at.error and "broken.yaml" in at.error[0].value
+    # An upload has no folder beside it: a logo given as a relative path is not found.
+    text = (PROJECT_ROOT / "examples" / "catalogs" / "eurowave.yaml").read_text()
+    good = "\n".join(ln for ln in text.splitlines() if "logo:" not in ln).encode()
+    at.get("file_uploader")[0].upload("eurowave.yaml", good, "application/x-yaml").run()
+    at.button(key="load_catalog").click().run()
+    assert not at.error, at.error[0].value
+    assert "stored the catalog of eurowave" in at.success[0].value

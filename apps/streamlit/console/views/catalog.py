@@ -2,10 +2,10 @@
 checked with the same messages as `jet catalog load`."""
 
 import streamlit as st
-from apps.streamlit.data import actions
 
 from apps.streamlit import data
 from apps.streamlit.console.context import page, shown_refusals
+from apps.streamlit.data import actions
 from jet.roles import ALLOWED
 
 settings, staff = page("catalog.read")
@@ -17,7 +17,7 @@ st.dataframe(versions, hide_index=True)
 if "catalog.load" in ALLOWED.get(staff.role, ()):
     st.subheader("Load a new version")
     upload = st.file_uploader("Catalog (YAML)", type=["yaml", "yml"])
-    if upload is not None and st.button("Load", type="primary"):
+    if upload is not None and st.button("Load", type="primary", key="load_catalog"):
         with shown_refusals(stop=False):
             result = actions.load_catalog(settings, staff, upload.getvalue().decode(), upload.name)
             st.success(f"Loaded: {result}", icon=":material/check_circle:")
