@@ -141,6 +141,47 @@ def pages(
     }
 
 
+def page_times(settings: Settings, some: str, runs: int) -> dict[str, dict[str, float]]:
+    """Each page's whole server time as Streamlit runs its script (AppTest, in this process:
+    the sign-in check, the data calls, the widgets), for each demo login and the pages its
+    role is offered; the Accounts page with an account open."""
+    from streamlit.testing.v1 import AppTest
+
+    from apps.streamlit.auth.staff_login import TOKEN
+    from apps.streamlit.console.navigation import pages_for
+    from jet.drivers.demo_console import LOGINS, prepare_console
+    from jet.staff import sign_in, staff_of
+
+    prepare_console(settings)
+    app = PROJECT_ROOT / "apps" / "streamlit" / "console" / "app.py"
+    figures: dict[str, dict[str, float]] = {}
+    for login in LOGINS:
+        at = AppTest.from_file(app, default_timeout=120)
+        with session(settings.db_url) as s:
+            at.session_state[TOKEN] = sign_in(s, login.email, login.password)
+            staff = staff_of(s, at.session_state[TOKEN])
+        at.run()
+        for page in pages_for(settings, staff):
+
+            def run(page=page, at=at) -> None:
+                at.switch_page(page.path)
+                if page.title == "Accounts":
+                    at.query_params["account"] = some
+                at.run()
+                assert not at.exception, (page.title, at.exception)
+
+            first, median, p95 = timed(run, runs)
+            name = f"page {page.title} ({login.role})"
+            figures[name] = {
+                "first": round(first, 3),
+                "p50": round(median, 3),
+                "p95": round(p95, 3),
+            }
+            log(f"{name:40} first {first * 1000:5.0f} ms  p50 {median * 1000:5.0f} ms  "
+                f"p95 {p95 * 1000:5.0f} ms")  # fmt: skip
+    return figures
+
+
 def timed(call: Callable[[], object], runs: int) -> tuple[float, float, float]:
     """The first call's seconds (a new publish: its connection opened, what is kept per
     publish made), then the 50th and 95th percentile of `runs` more."""
@@ -195,10 +236,11 @@ def main() -> None:
                     f"{k} {v * 1000:5.0f} ms" for k, v in figures[f"{page} ({staff.role})"].items()
                 ]
                 log(f"{page:32} {staff.role:9} {'  '.join(ms)}")
+        figures |= page_times(settings, some, args.runs)
         worst = max(f["p95"] for f in figures.values())
         report(
             "console_pages",
-            f"the console's data calls per page, {args.runs} runs each, {n:,} accounts ({kind})",
+            f"the console's data calls and pages, {args.runs} runs each, {n:,} accounts ({kind})",
             worst,
             f"the issue's target at the 95th percentile ({kind})",
             TARGET[kind],

@@ -32,11 +32,14 @@ def jet(line: str):
 
 
 def stored(settings: Settings) -> dict[str, int]:
+    """Rows an import may add (audit entries: the accounts', not the catalog's load)."""
     with session(settings.db_url) as s:
-        return {
+        counts = {
             table.__name__: s.scalar(select(func.count()).select_from(table))
-            for table in (Account, Subscription, AuditEntry, Event)
+            for table in (Account, Subscription, Event)
         }
+        ours = select(func.count()).where(AuditEntry.entity != "catalog_version")
+        return counts | {"AuditEntry": s.scalar(ours)}
 
 
 @pytest.fixture
@@ -92,7 +95,11 @@ def test_ten_thousand_accounts_three_bad_rows(acme: Settings, tmp_path: Path) ->
         }
     )
     with session(acme.db_url) as s:
-        changes = [(e.action, e.entity_id, e.channel) for e in entries(s)]
+        changes = [
+            (e.action, e.entity_id, e.channel)
+            for e in entries(s)
+            if e.entity != "catalog_version"  # the set-up's catalog load
+        ]
     assert len(set(changes)) == len(changes)
     assert {channel for _, _, channel in changes} == {"import"}
     audit = json.loads(jet("audit co000000-cc0-u3 --json").stdout)
