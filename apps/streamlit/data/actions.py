@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 import tempfile
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -68,7 +67,7 @@ def plan_change_preview(
         copy = Path(tmp) / "jet.db"
         with session(settings.db_url) as s:
             s.connection().exec_driver_sql(f"vacuum into '{copy}'")
-        what_if = replace(settings, database_url=f"sqlite:///{copy}")
+        what_if = settings.model_copy(update={"database_url": f"sqlite:///{copy}"})
         with session(what_if.db_url) as s:
             accounts.change_plan(s, account_id, plan, on, actor=staff.actor)
         return preview(what_if, account_id, on)
