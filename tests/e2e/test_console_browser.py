@@ -1,0 +1,254 @@
+"""The staff console in Chromium over HTTPS, on the demo's data (issue #17, "Done when"):
+admin loads a catalog version, runs billing for a date and waives a hold; sales creates
+an account and subscribes it; helpdesk finds a customer by the IP address of their open
+session, disconnects it (FreeRADIUS, standing in for the NAS, gets the Disconnect) and
+resets the password. Refusals: another realm's account, by its id typed or by the URL's
+query parameter, is not found and the attempt is audited; a disabled login cannot sign in.
+
+Each page a test passes through is saved as a screenshot (conftest.ARTIFACTS)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from jet.audit import Actor, entries
+from jet.config import PROJECT_ROOT, Settings
+from jet.drivers.demo_console import LOGINS, DemoLogin
+from jet.quality.gate import waivers
+from jet.staff import add_staff, disable_staff
+from jet.store.db import session
+from jet.store.models import Account, CatalogVersion, Subscription
+from tests.e2e.conftest import NAS
+from tests.peers.freeradius import FreeRadius, detail_records
+
+ADMIN, SALES, HELPDESK = LOGINS
+PAGES = ("Overview", "Accounts", "Catalog", "Billing", "Collectors", "Quality", "Reports")
+BILL_DATE = date(2026, 12, 1)  # the month after the demo's last bill date
+BILLING_RUN = 600_000  # ms: a billing cycle runs dbt and Dagster on the server
+pytestmark = pytest.mark.e2e
+
+
+def shot(page: Page, artifacts: Path, name: str) -> None:
+    page.screenshot(path=artifacts / f"{name}.png", full_page=True)
+
+
+def sign_in(page: Page, url: str, login: DemoLogin, password: str | None = None) -> None:
+    page.goto(url)
+    page.get_by_label("E-mail").fill(login.email)
+    page.get_by_label("Password", exact=True).fill(password or login.password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def open_page(page: Page, title: str) -> None:
+    """Through the sidebar, as a person does (a new URL would start a new session)."""
+    page.get_by_role("navigation").get_by_role("link", name=title, exact=True).click()
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+
+
+def no_exception(page: Page) -> None:
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def follow_url(page: Page, path_and_query: str) -> None:
+    """Go to `path_and_query` within this tab's session, as the browser's back and forward
+    buttons do (a typed URL reloads, and this console keeps no cookie: docs/console.md)."""
+    page.evaluate(
+        "(to) => { history.pushState({}, '', to);"
+        " window.dispatchEvent(new PopStateEvent('popstate')); }",
+        path_and_query,
+    )
+
+
+def pick_first_row(page: Page) -> None:
+    """Tick the first row of the result table (a canvas: its row marker, by position)."""
+    grid = page.get_by_test_id("stDataFrame").first
+    expect(grid).to_be_visible()
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 16, box["y"] + 52)
+
+
+@pytest.mark.parametrize("login", LOGINS, ids=lambda x: x.role)
+def test_every_page_of_each_role_renders(
+    page: Page, console_url: str, artifacts: Path, login: DemoLogin
+) -> None:
+    sign_in(page, console_url, login)
+    menu = page.get_by_role("navigation")
+    expect(menu.get_by_role("link", name="Overview")).to_be_visible()
+    shown = [t for t in PAGES if menu.get_by_role("link", name=t, exact=True).count()]
+    for title in shown:
+        open_page(page, title)
+        no_exception(page)
+        shot(page, artifacts, f"{login.role}-{title.lower()}")
+    expected = {
+        "admin": set(PAGES),
+        "sales": {"Overview", "Accounts", "Catalog"},
+        "helpdesk": {"Overview", "Accounts"},
+    }[login.role]
+    assert set(shown) == expected
+
+
+def test_admin_loads_a_catalog_runs_billing_and_waives_a_hold(
+    page: Page, console_url: str, demo_home: Settings, artifacts: Path, tmp_path: Path
+) -> None:
+    # acme's catalog from 2027; an upload has no folder beside it, so its logo's path is
+    # made absolute (docs/console.md).
+    logo = PROJECT_ROOT / "examples" / "brands" / "acme-logo.png"
+    text = (PROJECT_ROOT / "examples" / "catalogs" / "acme.yaml").read_text()
+    text = text.replace("effective_from: 2026-01-01", "effective_from: 2027-01-01")
+    upload = tmp_path / "acme-2027.yaml"
+    upload.write_text(text.replace("logo: ../brands/acme-logo.png", f"logo: {logo}"))
+    sign_in(page, console_url, ADMIN)
+
+    open_page(page, "Catalog")
+    page.locator("input[type=file]").set_input_files(upload)
+    page.get_by_role("button", name="Load", exact=True).click()
+    expect(page.get_by_text("Loaded: stored the catalog of acme from 2027-01-01")).to_be_visible()
+    shot(page, artifacts, "admin-catalog-loaded")
+    with session(demo_home.db_url) as s:
+        versions = select(CatalogVersion.effective_from).where(CatalogVersion.realm_id == "acme")
+        assert date(2027, 1, 1) in set(s.scalars(versions))
+
+    open_page(page, "Billing")
+    for label in ("First bill date", "Last bill date"):
+        field = page.get_by_label(label)
+        field.fill(BILL_DATE.strftime("%Y/%m/%d"))
+        field.press("Enter")
+    page.get_by_role("button", name="Run billing").click()
+    expect(page.get_by_text("Billing run done")).to_be_visible(timeout=BILLING_RUN)
+    expect(page.get_by_text(f"billing cycle {BILL_DATE}..{BILL_DATE} done")).to_be_visible()
+    shot(page, artifacts, "admin-billing-run")
+
+    # The stray RADIUS user the session fixture landed holds every realm's invoices.
+    page.get_by_label("Reason").fill("ghost@acme is the NAS's test login, not a customer")
+    page.get_by_role("button", name="Waive the hold").click()
+    waived = page.get_by_text(re.compile(r"Waived \S+known_account: its invoices go out"))
+    expect(waived).to_be_visible()
+    shot(page, artifacts, "admin-billing-waived")
+    with session(demo_home.db_url) as s:
+        given = [w for w in waivers(s) if w.waived_by == ADMIN.email]
+        assert given and all("test login" in w.reason for w in given)
+        assert {w.check for w in given} <= {
+            "raw_radius.known_account",
+            "fct_usage_daily.known_account",
+        }
+        assert any(e.action == "billing.run" and e.actor == ADMIN.email for e in entries(s))
+
+
+def test_sales_creates_an_account_and_subscribes_it(
+    page: Page, console_url: str, demo_home: Settings, artifacts: Path
+) -> None:
+    sign_in(page, console_url, SALES)
+    open_page(page, "Accounts")
+    page.get_by_text("New account").click()
+    page.get_by_label("Login").fill("e2e-new")
+    page.get_by_label("Name").fill("Nia New")
+    page.get_by_label("E-mail").fill("nia@example.net")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text("Account e2e-new created.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Nia New · e2e-new")).to_be_visible()
+    shot(page, artifacts, "sales-account-created")
+
+    page.get_by_role("tab", name="Subscriptions").click()
+    page.get_by_label("Plan", exact=True).fill("home")
+    page.get_by_role("button", name="Subscribe", exact=True).click()
+    expect(page.get_by_text(f"Subscribed to home from {date.today()}")).to_be_visible()
+    shot(page, artifacts, "sales-subscribed")
+    with session(demo_home.db_url) as s:
+        account = s.get(Account, "e2e-new")
+        assert account is not None and account.realm_id == "acme"
+        subs = s.scalars(select(Subscription).where(Subscription.account_id == "e2e-new")).all()
+        assert [(x.plan_id, x.start_date) for x in subs] == [("home", date.today())]
+        made = {e.action for e in entries(s, "e2e-new") if e.actor == SALES.email}
+        assert {"account.created", "subscription.started"} <= made
+
+
+def test_helpdesk_finds_by_ip_disconnects_the_session_and_resets_the_password(
+    page: Page,
+    console_url: str,
+    demo_home: Settings,
+    online_customer: dict[str, str],
+    nas: FreeRadius,
+    artifacts: Path,
+) -> None:
+    account = online_customer["account"]
+    sign_in(page, console_url, HELPDESK)
+    open_page(page, "Accounts")
+    search = page.get_by_label("Find an account")
+    search.fill(online_customer["framed_ip"])
+    search.press("Enter")
+    pick_first_row(page)
+    expect(page.get_by_role("heading", name=re.compile(f"· {account}$"))).to_be_visible()
+    shot(page, artifacts, "helpdesk-found-by-ip")
+
+    page.get_by_role("tab", name="Sessions").click()
+    page.get_by_role("button", name="Disconnect").click()
+    expect(page.get_by_text(re.compile(f"Disconnect-ACK from {NAS}"))).to_be_visible()
+    shot(page, artifacts, "helpdesk-disconnected")
+    requests = [
+        r
+        for r in detail_records(nas.logdir / "dynauth-detail")
+        if r.get("Acct-Session-Id") == online_customer["session"]
+    ]
+    assert [r["Packet-Type"] for r in requests] == ["Disconnect-Request"]
+    assert requests[0]["Framed-IP-Address"] == online_customer["framed_ip"]
+
+    page.get_by_role("tab", name="Profile").click()
+    page.get_by_role("button", name="Reset password").click()
+    shown = page.get_by_text(re.compile(r"New password: \S+ \(shown once"))
+    expect(shown).to_be_visible()
+    shot(page, artifacts, "helpdesk-password-reset")
+    password = re.search(r"New password: (\S+) ", shown.inner_text()).group(1)
+    with session(demo_home.db_url) as s:
+        assert s.get(Account, account).radius_password == password
+        done = {e.action for e in entries(s, account) if e.actor == HELPDESK.email}
+        assert {"session.disconnect", "password.changed"} <= done
+
+
+def test_another_realms_account_is_not_found_by_id_or_url_and_audited(
+    page: Page, console_url: str, demo_home: Settings, artifacts: Path
+) -> None:
+    with session(demo_home.db_url) as s:
+        other = s.scalar(
+            select(Account.id).where(Account.realm_id != "acme").order_by(Account.id).limit(1)
+        )
+    sign_in(page, console_url, HELPDESK)
+    open_page(page, "Accounts")
+    search = page.get_by_label("Find an account")
+    search.fill(other)
+    search.press("Enter")
+    expect(page.get_by_text(f"No account matches {other!r}.")).to_be_visible()
+    shot(page, artifacts, "helpdesk-other-realm-typed")
+
+    follow_url(page, f"/accounts?account={other}")
+    expect(page.get_by_text(f"no account {other!r} in your realms")).to_be_visible()
+    expect(page.get_by_role("tab", name="Profile")).to_have_count(0)
+    shot(page, artifacts, "helpdesk-other-realm-url")
+    with session(demo_home.db_url) as s:
+        refused = [
+            e for e in entries(s) if e.action == "access.refused" and e.actor == HELPDESK.email
+        ]
+    assert other in {e.after["about"] for e in refused}
+
+
+def test_a_disabled_login_cannot_sign_in_and_the_attempt_is_audited(
+    page: Page, console_url: str, demo_home: Settings, artifacts: Path
+) -> None:
+    gone = DemoLogin("gone@acme.example", "Gus Gone", "helpdesk", ["acme"], "gone-password-1")
+    with session(demo_home.db_url) as s:
+        add_staff(s, Actor("e2e", "test"), gone.email, gone.role, realms=gone.realms,
+                  password=gone.password, name=gone.name)  # fmt: skip
+        disable_staff(s, Actor("e2e", "test"), gone.email)
+    sign_in(page, console_url, gone)
+    expect(page.get_by_text("sign-in refused")).to_be_visible()
+    expect(page.get_by_role("navigation")).to_have_count(0)
+    shot(page, artifacts, "disabled-login-refused")
+    with session(demo_home.db_url) as s:
+        tried = [e for e in entries(s) if e.action == "staff.sign_in_refused"]
+    assert [e.after["reason"] for e in tried if e.entity_id == gone.email] == ["disabled"]
