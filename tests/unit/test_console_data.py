@@ -19,6 +19,8 @@ from jet.accounts import add_accounts
 from jet.audit import Actor
 from jet.catalog import load_catalog_file
 from jet.config import PROJECT_ROOT
+from jet.quality.frames import Hold
+from jet.quality.results import Finding, record
 from jet.realms import store_catalog
 from jet.roles import Forbidden, Staff
 from jet.store.db import session
@@ -170,3 +172,137 @@ def test_a_catalog_upload_gets_the_loaders_messages_and_is_audited(home):
         actions.load_catalog(home, ACME_ADMIN, (CATALOGS / "skyfi.yaml").read_text(), "s.yaml")
     with pytest.raises(Exception, match="plans"):
         actions.load_catalog(home, ACME_ADMIN, "realm: {id: acme}\n", "broken.yaml")
+
+
+HELD_DAY = date(2026, 3, 1)
+KNOWN = "raw_radius.known_account"  # a blocking check
+
+
+def _fail(check: str, *holds: Hold) -> Finding:
+    return Finding(
+        check=check, blocking=True, rows_checked=10, rows_failing=len(holds) * 2, sample=[],
+        holds=list(holds), error=None, checked_at=datetime.now(UTC),
+        first_bill_date=HELD_DAY, last_bill_date=HELD_DAY,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def held(home):
+    """Ann's and Sky's draft invoices at HELD_DAY, both held by a failed KNOWN check."""
+    publish(
+        home,
+        "fct_invoice_drafts",
+        pl.DataFrame(
+            {
+                "billing_account_id": ["ann", "sky"],
+                "bill_date": [HELD_DAY] * 2,
+                "realm_id": ["acme", "skyfi"],
+                "currency": ["AUD", "USD"],
+                "total": [D("75.900"), D("39.000")],
+            },
+            schema_overrides={"total": pl.Decimal(18, 3)},
+        ),
+    )
+    with session(home.db_url) as s:
+        passed = _fail("raw_radius.columns")
+        record(
+            s,
+            [
+                _fail(KNOWN, Hold("acme", HELD_DAY, HELD_DAY), Hold("skyfi", HELD_DAY, HELD_DAY)),
+                Finding(**{**passed.__dict__, "rows_failing": 0}),
+            ],
+        )
+    return home
+
+
+def test_held_invoices_show_the_realms_given_and_a_waiver_needs_every_realm_held(held):
+    columns = ["check", "realm", "bill_date", "invoices", "currency", "total", "reason"]
+    acme = data.held_invoices(held, ACME_ADMIN)
+    assert acme.columns == columns
+    assert acme.rows() == [(KNOWN, "acme", HELD_DAY, 1, "AUD", D("75.900"), "4 of 10 rows fail")]
+    assert data.held_invoices(held, SALES).rows() == acme.rows()  # invoice.read is every role's
+    assert set(data.held_invoices(held, ADMIN)["realm"]) == {"acme", "skyfi"}
+    assert data.quality(held, ACME_ADMIN).select("check", "passed").rows() == [
+        (KNOWN, False),
+        ("raw_radius.columns", True),
+    ]
+    with pytest.raises(Forbidden, match="quality.read"):
+        data.quality(held, SALES)
+
+    # A waiver of a check and date lets out skyfi's invoices too: not for acme's admin.
+    with pytest.raises(Forbidden, match="billing.waive"):
+        actions.waive(held, ACME_ADMIN, KNOWN, "the accounts exist now")
+    refused = refusals(held)[-1]
+    assert (refused.actor, refused.after["realm"]) == (ACME_ADMIN.email, "skyfi")
+    assert data.held_invoices(held, ADMIN).height == 2
+
+    assert actions.waive(held, ADMIN, KNOWN, "the accounts exist now") == [HELD_DAY]
+    assert data.held_invoices(held, ADMIN).is_empty()
+
+
+def test_collectors_are_admins_and_catalogs_keep_to_the_realms(home):
+    publish(
+        home,
+        "fct_source_freshness",
+        pl.DataFrame(
+            {
+                "source": ["radius", "netflow"],
+                "sender": ["10.0.0.5", "10.0.9.1"],
+                "sender_name": ["acme-bras-05", "core-exporter"],
+                "last_landed_at": [datetime.now(UTC)] * 2,
+                "silent_seconds": [60, 90_000],
+                "status": ["pass", "error"],
+            }
+        ),
+    )
+    assert data.collectors(home, ADMIN).select("sender", "status").rows() == [
+        ("10.0.9.1", "error"),  # the most silent first
+        ("10.0.0.5", "pass"),
+    ]
+    with pytest.raises(Forbidden, match="collectors.read"):
+        data.collectors(home, HELPDESK)
+    assert data.catalog_versions(home, SALES)["realm"].to_list() == ["acme"]
+    assert set(data.catalog_versions(home, ADMIN)["realm"]) == {"acme", "skyfi"}
+    with pytest.raises(Forbidden, match="catalog.read"):
+        data.catalog_versions(home, HELPDESK)
+
+
+def test_the_account_page_shows_its_own_usage_and_sessions(home):
+    publish(
+        home,
+        "fct_usage_daily",
+        pl.DataFrame(
+            {
+                "account_id": ["ann", "sky"],
+                "usage_date": [date.today()] * 2,
+                "source": ["radius", "radius"],
+                "bytes_in": [2_000_000_000, 7],
+                "bytes_out": [500_000_000, 7],
+            }
+        ),
+    )
+    page = data.account_page(home, HELPDESK, "ann")
+    assert page["usage"].rows() == [(date.today(), "radius", 2.5)]
+    assert page["sessions"].is_empty() and page["invoices"].is_empty()
+    assert page["balance"].startswith("0")
+
+
+def test_plan_changes_suspension_and_disconnect_as_the_staff_member(home):
+    actions.subscribe(home, SALES, "ann", "home", date(2026, 3, 1))
+    actions.change_plan(home, SALES, "ann", "business", date(2026, 4, 1))
+    with pytest.raises(Forbidden, match="may not subscription.change"):
+        actions.change_plan(home, HELPDESK, "ann", "home", date(2026, 5, 1))
+    actions.suspend(home, HELPDESK, "ann")
+    actions.reactivate(home, HELPDESK, "ann")
+    (outcome,) = actions.disconnect(home, HELPDESK, "ann")  # not online: nothing sent
+    assert not outcome.failed
+    with pytest.raises(data.AccountNotFound):
+        actions.disconnect(home, HELPDESK, "sky")
+    with session(home.db_url) as s:
+        assert s.get(Account, "ann").status == "active"
+        mine = [
+            e.action
+            for e in s.scalars(select(AuditEntry).where(AuditEntry.actor != "system"))
+            if e.actor in (SALES.email, HELPDESK.email)
+        ]
+    assert {"plan.changed", "account.suspended", "session.disconnect"} <= set(mine), mine
