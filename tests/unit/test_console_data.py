@@ -123,13 +123,14 @@ def test_overview_counts_only_the_realms_given(home):
 
 def test_a_new_publish_is_read_at_once(home):
     before = data.overview(home, SALES)["revenue_by_month_plan"]["revenue"].to_list()
-    old = connection(home)
+    old = connection(home)  # a page still reading while the next run publishes
     publish(home, "fct_invoice_lines", _lines("79.00"))
     stat = (home.marts / "fct_invoice_lines.parquet").stat()
     os.utime(home.marts / "fct_invoice_lines.parquet", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
     after = data.overview(home, SALES)["revenue_by_month_plan"]["revenue"].to_list()
     assert before == [D("69.000")] and after == [D("79.000")]
     assert connection(home) is not old
+    assert old.sql("select count(*) from fct_invoice_lines").fetchall() == [(2,)]
 
 
 def test_each_role_acts_in_its_realm_only(home):
