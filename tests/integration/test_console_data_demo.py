@@ -95,6 +95,13 @@ def test_acme_staff_read_acmes_figures_only(demo):
     assert set(data.held_invoices(demo, SALES)["realm"]) <= {"acme"}
     assert data.catalog_versions(demo, SALES)["realm"].unique().to_list() == ["acme"]
 
+    issued = data.invoices(demo, SALES, unpaid=True)
+    ((owed,),) = mart(
+        demo, "select count(*) from fct_invoices where realm_id = 'acme' and amount_due > 0"
+    )
+    assert issued.height == min(owed, 100) and set(issued["realm"]) <= {"acme"}
+    assert all(Path(p).exists() for p in data.invoices(demo, SALES, limit=5)["pdf_path"])
+
 
 def test_an_acme_account_page_and_a_skyfi_one_not_found(demo):
     account = account_of(demo, "acme")

@@ -307,3 +307,33 @@ def test_plan_changes_suspension_and_disconnect_as_the_staff_member(home):
             if e.actor in (SALES.email, HELPDESK.email)
         ]
     assert {"plan.changed", "account.suspended", "session.disconnect"} <= set(mine), mine
+
+
+def test_invoices_of_the_realms_given_with_their_pdf(home):
+    publish(
+        home,
+        "fct_invoices",
+        pl.DataFrame(
+            {
+                "invoice_number": ["ACME-2026-000001", "ACME-2026-000002", "SKY-2026-000001"],
+                "document_kind": ["invoice"] * 3,
+                "realm_id": ["acme", "acme", "skyfi"],
+                "billing_account_id": ["ann", "ann", "sky"],
+                "bill_date": [date(2026, 3, 1), date(2026, 4, 1), date(2026, 3, 1)],
+                "currency": ["AUD", "AUD", "NZD"],
+                "total": [D("75.90"), D("75.90"), D("39.00")],
+                "issued_at": [datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)]
+                + [datetime(2026, 3, 1, tzinfo=UTC)],
+                "amount_paid": [D("75.90"), D("0"), D("0")],
+                "amount_due": [D("0"), D("75.90"), D("39.00")],
+            },
+            schema_overrides={c: pl.Decimal(18, 3) for c in ("total", "amount_paid", "amount_due")},
+        ),
+    )
+    mine = data.invoices(home, HELPDESK)
+    assert mine["number"].to_list() == ["ACME-2026-000002", "ACME-2026-000001"]  # newest first
+    assert mine["pdf_path"][0] == str(home.pdf_dir / "acme" / "ACME-2026-000002.pdf")
+    assert data.invoices(home, HELPDESK, "sky").is_empty()
+    assert data.invoices(home, HELPDESK, unpaid=True)["number"].to_list() == ["ACME-2026-000002"]
+    assert data.invoices(home, ADMIN, "SKY")["realm"].to_list() == ["skyfi"]
+    assert data.invoices(home, ADMIN, limit=1).height == 1
