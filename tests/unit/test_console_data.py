@@ -337,3 +337,18 @@ def test_invoices_of_the_realms_given_with_their_pdf(home):
     assert data.invoices(home, HELPDESK, unpaid=True)["number"].to_list() == ["ACME-2026-000002"]
     assert data.invoices(home, ADMIN, "SKY")["realm"].to_list() == ["skyfi"]
     assert data.invoices(home, ADMIN, limit=1).height == 1
+
+
+def test_search_by_the_mac_address_a_session_came_from(home):
+    landed = home.raw / "radius" / f"date={date.today()}"
+    landed.mkdir(parents=True)
+    pl.DataFrame(
+        {
+            "user_name": ["ann@acme", "sky@skyfi"],
+            "calling_station_id": ["AA-BB-CC-DD-EE-01", "aabb.ccdd.ee02"],
+        }
+    ).write_parquet(landed / "batch.parquet")
+    found = data.search_accounts(home, HELPDESK, "aa:bb:cc:dd:ee:01")
+    assert found.select("account_id", "online_as").rows() == [("ann", "aa:bb:cc:dd:ee:01")]
+    assert data.search_accounts(home, HELPDESK, "AA-BB-CC-DD-EE-02").is_empty()  # skyfi's
+    assert data.search_accounts(home, ADMIN, "AA-BB-CC-DD-EE-02")["account_id"].to_list() == ["sky"]
