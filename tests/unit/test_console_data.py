@@ -19,6 +19,8 @@ from jet.accounts import add_accounts
 from jet.audit import Actor
 from jet.catalog import load_catalog_file
 from jet.config import PROJECT_ROOT
+from jet.quality.frames import Hold
+from jet.quality.results import Finding, record
 from jet.realms import store_catalog
 from jet.roles import Forbidden, Staff
 from jet.store.db import session
@@ -121,13 +123,14 @@ def test_overview_counts_only_the_realms_given(home):
 
 def test_a_new_publish_is_read_at_once(home):
     before = data.overview(home, SALES)["revenue_by_month_plan"]["revenue"].to_list()
-    old = connection(home)
+    old = connection(home)  # a page still reading while the next run publishes
     publish(home, "fct_invoice_lines", _lines("79.00"))
     stat = (home.marts / "fct_invoice_lines.parquet").stat()
     os.utime(home.marts / "fct_invoice_lines.parquet", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
     after = data.overview(home, SALES)["revenue_by_month_plan"]["revenue"].to_list()
     assert before == [D("69.000")] and after == [D("79.000")]
     assert connection(home) is not old
+    assert old.sql("select count(*) from fct_invoice_lines").fetchall() == [(2,)]
 
 
 def test_each_role_acts_in_its_realm_only(home):
@@ -170,3 +173,182 @@ def test_a_catalog_upload_gets_the_loaders_messages_and_is_audited(home):
         actions.load_catalog(home, ACME_ADMIN, (CATALOGS / "skyfi.yaml").read_text(), "s.yaml")
     with pytest.raises(Exception, match="plans"):
         actions.load_catalog(home, ACME_ADMIN, "realm: {id: acme}\n", "broken.yaml")
+
+
+HELD_DAY = date(2026, 3, 1)
+KNOWN = "raw_radius.known_account"  # a blocking check
+
+
+def _fail(check: str, *holds: Hold) -> Finding:
+    return Finding(
+        check=check, blocking=True, rows_checked=10, rows_failing=len(holds) * 2, sample=[],
+        holds=list(holds), error=None, checked_at=datetime.now(UTC),
+        first_bill_date=HELD_DAY, last_bill_date=HELD_DAY,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def held(home):
+    """Ann's and Sky's draft invoices at HELD_DAY, both held by a failed KNOWN check."""
+    publish(
+        home,
+        "fct_invoice_drafts",
+        pl.DataFrame(
+            {
+                "billing_account_id": ["ann", "sky"],
+                "bill_date": [HELD_DAY] * 2,
+                "realm_id": ["acme", "skyfi"],
+                "currency": ["AUD", "USD"],
+                "total": [D("75.900"), D("39.000")],
+            },
+            schema_overrides={"total": pl.Decimal(18, 3)},
+        ),
+    )
+    with session(home.db_url) as s:
+        passed = _fail("raw_radius.columns")
+        record(
+            s,
+            [
+                _fail(KNOWN, Hold("acme", HELD_DAY, HELD_DAY), Hold("skyfi", HELD_DAY, HELD_DAY)),
+                Finding(**{**passed.__dict__, "rows_failing": 0}),
+            ],
+        )
+    return home
+
+
+def test_held_invoices_show_the_realms_given_and_a_waiver_needs_every_realm_held(held):
+    columns = ["check", "realm", "bill_date", "invoices", "currency", "total", "reason"]
+    acme = data.held_invoices(held, ACME_ADMIN)
+    assert acme.columns == columns
+    assert acme.rows() == [(KNOWN, "acme", HELD_DAY, 1, "AUD", D("75.900"), "4 of 10 rows fail")]
+    assert data.held_invoices(held, SALES).rows() == acme.rows()  # invoice.read is every role's
+    assert set(data.held_invoices(held, ADMIN)["realm"]) == {"acme", "skyfi"}
+    assert data.quality(held, ACME_ADMIN).select("check", "passed").rows() == [
+        (KNOWN, False),
+        ("raw_radius.columns", True),
+    ]
+    with pytest.raises(Forbidden, match="quality.read"):
+        data.quality(held, SALES)
+
+    # A waiver of a check and date lets out skyfi's invoices too: not for acme's admin.
+    with pytest.raises(Forbidden, match="billing.waive"):
+        actions.waive(held, ACME_ADMIN, KNOWN, "the accounts exist now")
+    refused = refusals(held)[-1]
+    assert (refused.actor, refused.after["realm"]) == (ACME_ADMIN.email, "skyfi")
+    assert data.held_invoices(held, ADMIN).height == 2
+
+    assert actions.waive(held, ADMIN, KNOWN, "the accounts exist now") == [HELD_DAY]
+    assert data.held_invoices(held, ADMIN).is_empty()
+
+
+def test_collectors_are_admins_and_catalogs_keep_to_the_realms(home):
+    publish(
+        home,
+        "fct_source_freshness",
+        pl.DataFrame(
+            {
+                "source": ["radius", "netflow"],
+                "sender": ["10.0.0.5", "10.0.9.1"],
+                "sender_name": ["acme-bras-05", "core-exporter"],
+                "last_landed_at": [datetime.now(UTC)] * 2,
+                "silent_seconds": [60, 90_000],
+                "status": ["pass", "error"],
+            }
+        ),
+    )
+    assert data.collectors(home, ADMIN).select("sender", "status").rows() == [
+        ("10.0.9.1", "error"),  # the most silent first
+        ("10.0.0.5", "pass"),
+    ]
+    with pytest.raises(Forbidden, match="collectors.read"):
+        data.collectors(home, HELPDESK)
+    assert data.catalog_versions(home, SALES)["realm"].to_list() == ["acme"]
+    assert set(data.catalog_versions(home, ADMIN)["realm"]) == {"acme", "skyfi"}
+    with pytest.raises(Forbidden, match="catalog.read"):
+        data.catalog_versions(home, HELPDESK)
+
+
+def test_the_account_page_shows_its_own_usage_and_sessions(home):
+    publish(
+        home,
+        "fct_usage_daily",
+        pl.DataFrame(
+            {
+                "account_id": ["ann", "sky"],
+                "usage_date": [date.today()] * 2,
+                "source": ["radius", "radius"],
+                "bytes_in": [2_000_000_000, 7],
+                "bytes_out": [500_000_000, 7],
+            }
+        ),
+    )
+    page = data.account_page(home, HELPDESK, "ann")
+    assert page["usage"].rows() == [(date.today(), "radius", 2.5)]
+    assert page["sessions"].is_empty() and page["invoices"].is_empty()
+    assert page["balance"].startswith("0")
+
+
+def test_plan_changes_suspension_and_disconnect_as_the_staff_member(home):
+    actions.subscribe(home, SALES, "ann", "home", date(2026, 3, 1))
+    actions.change_plan(home, SALES, "ann", "business", date(2026, 4, 1))
+    with pytest.raises(Forbidden, match="may not subscription.change"):
+        actions.change_plan(home, HELPDESK, "ann", "home", date(2026, 5, 1))
+    actions.suspend(home, HELPDESK, "ann")
+    actions.reactivate(home, HELPDESK, "ann")
+    (outcome,) = actions.disconnect(home, HELPDESK, "ann")  # not online: nothing sent
+    assert not outcome.failed
+    with pytest.raises(data.AccountNotFound):
+        actions.disconnect(home, HELPDESK, "sky")
+    with session(home.db_url) as s:
+        assert s.get(Account, "ann").status == "active"
+        mine = [
+            e.action
+            for e in s.scalars(select(AuditEntry).where(AuditEntry.actor != "system"))
+            if e.actor in (SALES.email, HELPDESK.email)
+        ]
+    assert {"plan.changed", "account.suspended", "session.disconnect"} <= set(mine), mine
+
+
+def test_invoices_of_the_realms_given_with_their_pdf(home):
+    publish(
+        home,
+        "fct_invoices",
+        pl.DataFrame(
+            {
+                "invoice_number": ["ACME-2026-000001", "ACME-2026-000002", "SKY-2026-000001"],
+                "document_kind": ["invoice"] * 3,
+                "realm_id": ["acme", "acme", "skyfi"],
+                "billing_account_id": ["ann", "ann", "sky"],
+                "bill_date": [date(2026, 3, 1), date(2026, 4, 1), date(2026, 3, 1)],
+                "currency": ["AUD", "AUD", "NZD"],
+                "total": [D("75.90"), D("75.90"), D("39.00")],
+                "issued_at": [datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)]
+                + [datetime(2026, 3, 1, tzinfo=UTC)],
+                "amount_paid": [D("75.90"), D("0"), D("0")],
+                "amount_due": [D("0"), D("75.90"), D("39.00")],
+            },
+            schema_overrides={c: pl.Decimal(18, 3) for c in ("total", "amount_paid", "amount_due")},
+        ),
+    )
+    mine = data.invoices(home, HELPDESK)
+    assert mine["number"].to_list() == ["ACME-2026-000002", "ACME-2026-000001"]  # newest first
+    assert mine["pdf_path"][0] == str(home.pdf_dir / "acme" / "ACME-2026-000002.pdf")
+    assert data.invoices(home, HELPDESK, "sky").is_empty()
+    assert data.invoices(home, HELPDESK, unpaid=True)["number"].to_list() == ["ACME-2026-000002"]
+    assert data.invoices(home, ADMIN, "SKY")["realm"].to_list() == ["skyfi"]
+    assert data.invoices(home, ADMIN, limit=1).height == 1
+
+
+def test_search_by_the_mac_address_a_session_came_from(home):
+    landed = home.raw / "radius" / f"date={date.today()}"
+    landed.mkdir(parents=True)
+    pl.DataFrame(
+        {
+            "user_name": ["ann@acme", "sky@skyfi"],
+            "calling_station_id": ["AA-BB-CC-DD-EE-01", "aabb.ccdd.ee02"],
+        }
+    ).write_parquet(landed / "batch.parquet")
+    found = data.search_accounts(home, HELPDESK, "aa:bb:cc:dd:ee:01")
+    assert found.select("account_id", "online_as").rows() == [("ann", "aa:bb:cc:dd:ee:01")]
+    assert data.search_accounts(home, HELPDESK, "AA-BB-CC-DD-EE-02").is_empty()  # skyfi's
+    assert data.search_accounts(home, ADMIN, "AA-BB-CC-DD-EE-02")["account_id"].to_list() == ["sky"]

@@ -20,7 +20,7 @@ from apps.streamlit.data.marts import SCOPED, frame, has, in_scope
 from ingest.radius.open_sessions import open_sessions
 from jet.account_views import account_detail, find_accounts, payments
 from jet.config import Settings
-from jet.roles import Staff
+from jet.roles import Staff, check
 from jet.store.db import session
 from reports.issued_invoices import pdf_path
 
@@ -68,6 +68,8 @@ def account_page(settings: Settings, staff: Staff, account_id: str) -> dict[str,
     today = date.today()
     with session(settings.db_url) as s:
         realm = account_realm(s, staff, "account.read", account_id)
+        for shown in ("usage.read", "invoice.read"):  # its usage and sessions, its invoices
+            check(s, staff, shown, realm, about=account_id)
         detail = account_detail(s, account_id, today, invoices=24, audit=50)
         paid = payments(s, account_id)
     invoices = [

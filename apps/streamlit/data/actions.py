@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 import tempfile
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from jet.drivers.jobs import run_job
 from jet.errors import JetError
 from jet.preview import preview
 from jet.quality.gate import waive as waive_check
-from jet.quality.results import latest
+from jet.quality.results import runs
 from jet.realms import store_catalog
 from jet.roles import Staff, check
 from jet.store.db import session
@@ -68,7 +67,7 @@ def plan_change_preview(
         copy = Path(tmp) / "jet.db"
         with session(settings.db_url) as s:
             s.connection().exec_driver_sql(f"vacuum into '{copy}'")
-        what_if = replace(settings, database_url=f"sqlite:///{copy}")
+        what_if = settings.model_copy(update={"database_url": f"sqlite:///{copy}"})
         with session(what_if.db_url) as s:
             accounts.change_plan(s, account_id, plan, on, actor=staff.actor)
         return preview(what_if, account_id, on)
@@ -136,11 +135,14 @@ def run_billing(settings: Settings, staff: Staff, first: date, last: date) -> st
 
 def waive(settings: Settings, staff: Staff, check_name: str, reason: str) -> list[date]:
     """Let the invoices `check_name` holds go out at the next billing run of their dates
-    (`jet quality waive`), in every realm it holds: so the staff member needs each."""
+    (`jet quality waive`). A waiver is of a check and a bill date, not of a realm: it lets
+    out every realm's invoices the check holds in any kept run (the dates `waive` takes),
+    so the staff member needs each of those realms (a hold of every realm: every realm)."""
     with session(settings.db_url) as s:
         held = {
             hold.realm
-            for f in latest(s)
+            for findings in runs(s)
+            for f in findings
             if f.check == check_name and not f.passed
             for hold in f.holds
         }
