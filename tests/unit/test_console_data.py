@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
+from ipaddress import IPv4Address
 
 import polars as pl
 import pytest
@@ -239,6 +240,17 @@ def test_held_invoices_show_the_realms_given_and_a_waiver_needs_every_realm_held
 
     assert actions.waive(held, ADMIN, KNOWN, "the accounts exist now") == [HELD_DAY]
     assert data.held_invoices(held, ADMIN).is_empty()
+    with session(held.db_url) as s:
+        waived = s.scalars(select(AuditEntry).where(AuditEntry.action == "quality.waived")).all()
+    assert [(e.actor, e.channel, e.entity_id, e.after) for e in waived] == [
+        (
+            ADMIN.email,
+            "console",
+            KNOWN,
+            {"bill_dates": "2026-03-01", "reason": "the accounts exist now"},
+        )
+    ]
+    assert actions.waive(held, ADMIN, KNOWN, "again") == []  # waived already: nothing new
 
 
 def test_collectors_are_admins_and_catalogs_keep_to_the_realms(home):
@@ -339,16 +351,40 @@ def test_invoices_of_the_realms_given_with_their_pdf(home):
     assert data.invoices(home, ADMIN, limit=1).height == 1
 
 
+def land_radius(settings, **columns) -> None:
+    """Accounting records landed today (only the columns the search reads)."""
+    landed = settings.raw / "radius" / f"date={date.today()}"
+    landed.mkdir(parents=True, exist_ok=True)
+    frame = pl.DataFrame(columns, schema_overrides={"framed_ip": pl.UInt32})
+    frame.write_parquet(landed / f"batch-{len(list(landed.iterdir()))}.parquet")
+
+
 def test_search_by_the_mac_address_a_session_came_from(home):
-    landed = home.raw / "radius" / f"date={date.today()}"
-    landed.mkdir(parents=True)
-    pl.DataFrame(
-        {
-            "user_name": ["ann@acme", "sky@skyfi"],
-            "calling_station_id": ["AA-BB-CC-DD-EE-01", "aabb.ccdd.ee02"],
-        }
-    ).write_parquet(landed / "batch.parquet")
+    land_radius(
+        home,
+        user_name=["ann@acme", "sky@skyfi"],
+        calling_station_id=["AA-BB-CC-DD-EE-01", "aabb.ccdd.ee02"],
+        framed_ip=[None, None],
+    )
     found = data.search_accounts(home, HELPDESK, "aa:bb:cc:dd:ee:01")
     assert found.select("account_id", "online_as").rows() == [("ann", "aa:bb:cc:dd:ee:01")]
     assert data.search_accounts(home, HELPDESK, "AA-BB-CC-DD-EE-02").is_empty()  # skyfi's
     assert data.search_accounts(home, ADMIN, "AA-BB-CC-DD-EE-02")["account_id"].to_list() == ["sky"]
+
+
+def test_search_by_the_address_of_a_session_started_since_the_last_publish(home):
+    # Online now, after fct_radius_sessions was published: only the landed accounting has it.
+    with session(home.db_url) as s:
+        add_accounts(s, "acme", [{"id": "cid", "name": "Cid Moss"}], HELPDESK.actor)
+    land_radius(
+        home,
+        user_name=["cid@acme", "sky@skyfi"],
+        calling_station_id=[None, None],
+        framed_ip=[int(IPv4Address("100.64.1.9")), int(IPv4Address("100.96.1.9"))],
+    )
+    found = data.search_accounts(home, HELPDESK, "100.64.1.9")
+    assert found.select("account_id", "online_as").rows() == [("cid", "100.64.1.9")]
+    assert data.search_accounts(home, HELPDESK, "100.96.1.9").is_empty()  # skyfi's
+    assert data.search_accounts(home, ADMIN, "100.96.1.9")["account_id"].to_list() == ["sky"]
+    # the published session's address is still found through the mart
+    assert data.search_accounts(home, HELPDESK, "100.64.0.7")["account_id"].to_list() == ["ann"]

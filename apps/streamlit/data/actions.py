@@ -137,7 +137,8 @@ def waive(settings: Settings, staff: Staff, check_name: str, reason: str) -> lis
     """Let the invoices `check_name` holds go out at the next billing run of their dates
     (`jet quality waive`). A waiver is of a check and a bill date, not of a realm: it lets
     out every realm's invoices the check holds in any kept run (the dates `waive` takes),
-    so the staff member needs each of those realms (a hold of every realm: every realm)."""
+    so the staff member needs each of those realms (a hold of every realm: every realm).
+    The dates waived now (none if each was waived already), audited as `quality.waived`."""
     with session(settings.db_url) as s:
         held = {
             hold.realm
@@ -151,4 +152,9 @@ def waive(settings: Settings, staff: Staff, check_name: str, reason: str) -> lis
         if not held:
             check(s, staff, "billing.waive", None, about=check_name)
         dates, _ = waive_check(s, check_name, reason, staff.email)
+        if dates:  # the waiver's own row names them too; the audit log is where staff look
+            record(
+                s, staff.actor, "quality.waived", "quality_check", check_name,
+                after={"bill_dates": ", ".join(map(str, dates)), "reason": reason.strip()},
+            )  # fmt: skip
     return dates
