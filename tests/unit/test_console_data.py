@@ -16,7 +16,8 @@ from sqlalchemy import select
 from apps.streamlit import data
 from apps.streamlit.data import actions
 from apps.streamlit.data.marts import connection
-from jet.accounts import add_accounts
+from jet.accounts import add_accounts, update_account
+from jet.addresses import assign
 from jet.audit import Actor
 from jet.catalog import load_catalog_file
 from jet.config import PROJECT_ROOT
@@ -294,7 +295,14 @@ def test_the_account_page_shows_its_own_usage_and_sessions(home):
             }
         ),
     )
+    with session(home.db_url) as s:
+        update_account(s, "ann", framed_ip="100.64.5.5", actor=HELPDESK.actor)
+        assign(s, "ann", "203.0.113.0/29")
     page = data.account_page(home, HELPDESK, "ann")
+    assert (page["profile"]["static_ip"], page["profile"]["networks"]) == (
+        "100.64.5.5",
+        "203.0.113.0/29",
+    )
     assert page["usage"].rows() == [(date.today(), "radius", 2.5)]
     assert page["sessions"].is_empty() and page["invoices"].is_empty()
     assert page["balance"].startswith("0")

@@ -63,7 +63,8 @@ def search_accounts(
 
 
 def account_page(settings: Settings, staff: Staff, account_id: str) -> dict[str, Any]:
-    """The account page: profile, hierarchy, subscriptions, daily usage, open sessions,
+    """The account page: profile (with its static address and assigned networks, as `jet
+    account show` has them), hierarchy, subscriptions, daily usage, open sessions,
     invoices (with their PDF's path), payments and balance, audit trail."""
     today = date.today()
     with session(settings.db_url) as s:
@@ -80,6 +81,8 @@ def account_page(settings: Settings, staff: Staff, account_id: str) -> dict[str,
             **detail["account"],
             "realm_id": realm,
             "billing_account": detail["billing_account"],
+            "static_ip": detail["addresses"]["framed_ip"] or "",
+            "networks": ", ".join(detail["addresses"]["assigned"]),
         },
         "hierarchy": pl.DataFrame(detail["children"], schema=["id", "name", "status"]),
         "subscriptions": pl.DataFrame(
