@@ -123,6 +123,21 @@ def test_overview_counts_only_the_realms_given(home):
     assert "held_invoices" not in data.overview(home, SALES)  # the gate is admins'
 
 
+def test_overview_money_is_never_added_across_currencies(home):
+    currencies = {"realm_id": ["acme", "skyfi"], "currency": ["AUD", "NZD"]}  # a realm's one
+    publish(home, "dim_accounts", pl.DataFrame(currencies))
+    month = date.today().replace(day=1)
+    every = data.overview(home, ADMIN)
+    assert every["mrr"].rows() == [(month, "AUD", D("69.000")), (month, "NZD", D("39.000"))]
+    assert every["arpu"]["currency"].to_list() == ["AUD", "NZD"]
+    assert set(every["revenue_by_month_plan"].select("product", "currency").rows()) == {
+        ("home-access", "AUD"),
+        ("unlimited-pass", "NZD"),
+    }
+    assert every["active_accounts"].rows() == [(month, 2)]  # a count: of every currency
+    assert data.overview(home, SALES)["mrr"].rows() == [(month, "AUD", D("69.000"))]
+
+
 def test_a_new_publish_is_read_at_once(home):
     before = data.overview(home, SALES)["revenue_by_month_plan"]["revenue"].to_list()
     old = connection(home)  # a page still reading while the next run publishes

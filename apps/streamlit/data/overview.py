@@ -1,5 +1,6 @@
 """The Overview page's figures, from the published marts, in the staff member's realms:
-revenue, MRR, active accounts and ARPU by month, receivables by age and collections."""
+revenue, MRR, active accounts and ARPU by month, receivables by age and collections;
+money by currency (staff of several realms may see several)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,16 @@ from jet.roles import Staff
 # Months of history the charts show.
 MONTHS = 12
 
+# The lines of the charts' months; a realm bills in one currency (dim_accounts has it),
+# and amounts of different currencies are never added together.
 _LINES = f"""
     select date_trunc('month', bill_date)::date as month, product_id as product,
-           kind, account_id, billing_account_id, amount
-    from fct_invoice_lines
+           currency, kind, account_id, billing_account_id, amount
+    from fct_invoice_lines {{currencies}}
     where {SCOPED} and bill_date >= $since
 """
+_CURRENCIES = "left join (select distinct realm_id, currency from dim_accounts) using (realm_id)"
+_NO_CURRENCY = "cross join (select null::varchar as currency)"  # dim_accounts not published
 
 
 def overview(settings: Settings, staff: Staff) -> dict[str, pl.DataFrame]:
@@ -45,24 +50,29 @@ def _figures(settings: Settings, staff: Staff) -> dict[str, pl.DataFrame]:
     scope = in_scope(staff.realms) | {"since": _since()}
     out: dict[str, pl.DataFrame] = {}
     if has(settings, "fct_invoice_lines"):
+        lines = _LINES.format(
+            currencies=_CURRENCIES if has(settings, "dim_accounts") else _NO_CURRENCY
+        )
         out["revenue_by_month_plan"] = frame(
             settings,
-            f"select month, product, sum(amount) as revenue from ({_LINES}) "
-            "group by all order by month, product",
+            f"select month, product, currency, sum(amount) as revenue from ({lines}) "
+            "group by all order by month, product, currency",
             scope,
         )
         monthly = frame(
             settings,
-            f"""select month,
+            f"""select month, currency, grouping(currency) = 1 as every_currency,
                    sum(amount) filter (where kind = 'advance') as mrr,
                    count(distinct billing_account_id) as accounts,
                    round(sum(amount) / count(distinct billing_account_id), 2) as arpu
-                from ({_LINES}) group by month order by month""",
+                from ({lines}) group by grouping sets ((month, currency), (month))
+                order by month, currency""",
             scope,
         )
-        out["mrr"] = monthly.select("month", "mrr")
-        out["active_accounts"] = monthly.select("month", "accounts")
-        out["arpu"] = monthly.select("month", "arpu")
+        money = monthly.filter(~pl.col("every_currency"))
+        out["mrr"] = money.select("month", "currency", "mrr")
+        out["arpu"] = money.select("month", "currency", "arpu")
+        out["active_accounts"] = monthly.filter("every_currency").select("month", "accounts")
     if has(settings, "fct_invoices"):
         out["receivables_by_age"] = frame(
             settings,
