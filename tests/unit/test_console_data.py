@@ -21,6 +21,7 @@ from jet.addresses import assign
 from jet.audit import Actor
 from jet.catalog import load_catalog_file
 from jet.config import PROJECT_ROOT
+from jet.nas import add_nas_client
 from jet.quality.frames import Hold
 from jet.quality.results import Finding, record
 from jet.realms import store_catalog
@@ -275,19 +276,27 @@ def test_collectors_are_admins_and_catalogs_keep_to_the_realms(home):
         "fct_source_freshness",
         pl.DataFrame(
             {
-                "source": ["radius", "netflow"],
-                "sender": ["10.0.0.5", "10.0.9.1"],
-                "sender_name": ["acme-bras-05", "core-exporter"],
-                "last_landed_at": [datetime.now(UTC)] * 2,
-                "silent_seconds": [60, 90_000],
-                "status": ["pass", "error"],
+                "source": ["radius", "radius", "netflow"],
+                "sender": ["10.0.0.5", "10.0.0.9", "10.0.9.1"],
+                "sender_name": ["acme-bras-05", "skyfi-bras-09", "core-exporter"],
+                "last_landed_at": [datetime.now(UTC)] * 3,
+                "silent_seconds": [60, 120, 90_000],
+                "status": ["pass", "pass", "error"],
             }
         ),
     )
+    with session(home.db_url) as s:
+        add_nas_client(s, "10.0.0.5", "secret", "acme")
+        add_nas_client(s, "10.0.0.9", "secret", "skyfi")
     assert data.collectors(home, ADMIN).select("sender", "status").rows() == [
         ("10.0.9.1", "error"),  # the most silent first
+        ("10.0.0.9", "pass"),
         ("10.0.0.5", "pass"),
     ]
+    # an admin of acme: acme's NAS only, not skyfi's nor the network's exporter
+    assert data.collectors(home, ACME_ADMIN)["sender"].to_list() == ["10.0.0.5"]
+    eurowave_admin = Staff("eve@isp.example", "Eve", "admin", frozenset({"eurowave"}))
+    assert data.collectors(home, eurowave_admin).is_empty()  # a realm with no NAS
     with pytest.raises(Forbidden, match="collectors.read"):
         data.collectors(home, HELPDESK)
     assert data.catalog_versions(home, SALES)["realm"].to_list() == ["acme"]
