@@ -18,13 +18,12 @@ from jet.roles import Staff
 # Months of history the charts show.
 MONTHS = 12
 
-# The lines of the charts' months; a realm bills in one currency (dim_accounts has it),
-# and amounts of different currencies are never added together.
-_LINES = f"""
-    select date_trunc('month', bill_date)::date as month, product_id as product,
-           currency, kind, account_id, billing_account_id, amount
-    from fct_invoice_lines {{currencies}}
-    where {SCOPED} and bill_date >= $since
+# The lines of the charts' months summed per realm (`{sums}`), then per currency: a realm
+# bills in one currency (dim_accounts has it) and a billing account is of one realm, so
+# amounts of different currencies are never added and counts per realm add up.
+_BY_REALM = f"""
+    select date_trunc('month', bill_date)::date as month, realm_id, {{sums}}
+    from fct_invoice_lines where {SCOPED} and bill_date >= $since group by all
 """
 _CURRENCIES = "left join (select distinct realm_id, currency from dim_accounts) using (realm_id)"
 _NO_CURRENCY = "cross join (select null::varchar as currency)"  # dim_accounts not published
@@ -50,29 +49,30 @@ def _figures(settings: Settings, staff: Staff) -> dict[str, pl.DataFrame]:
     scope = in_scope(staff.realms) | {"since": _since()}
     out: dict[str, pl.DataFrame] = {}
     if has(settings, "fct_invoice_lines"):
-        lines = _LINES.format(
-            currencies=_CURRENCIES if has(settings, "dim_accounts") else _NO_CURRENCY
-        )
+        currencies = _CURRENCIES if has(settings, "dim_accounts") else _NO_CURRENCY
+        by_product = _BY_REALM.format(sums="product_id as product, sum(amount) as revenue")
         out["revenue_by_month_plan"] = frame(
             settings,
-            f"select month, product, currency, sum(amount) as revenue from ({lines}) "
-            "group by all order by month, product, currency",
+            f"""select month, product, currency, sum(revenue) as revenue
+                from ({by_product}) {currencies} group by all order by month, product, currency""",
             scope,
+        )
+        by_month = _BY_REALM.format(
+            sums="""sum(amount) filter (where kind = 'advance') as mrr, sum(amount) as revenue,
+                    count(distinct billing_account_id) as accounts"""
         )
         monthly = frame(
             settings,
-            f"""select month, currency, grouping(currency) = 1 as every_currency,
-                   sum(amount) filter (where kind = 'advance') as mrr,
-                   count(distinct billing_account_id) as accounts,
-                   round(sum(amount) / count(distinct billing_account_id), 2) as arpu
-                from ({lines}) group by grouping sets ((month, currency), (month))
-                order by month, currency""",
+            f"""select month, currency, sum(mrr) as mrr, sum(accounts)::bigint as accounts,
+                       round(sum(revenue) / sum(accounts), 2) as arpu
+                from ({by_month}) {currencies} group by all order by month, currency""",
             scope,
         )
-        money = monthly.filter(~pl.col("every_currency"))
-        out["mrr"] = money.select("month", "currency", "mrr")
-        out["arpu"] = money.select("month", "currency", "arpu")
-        out["active_accounts"] = monthly.filter("every_currency").select("month", "accounts")
+        out["mrr"] = monthly.select("month", "currency", "mrr")
+        out["arpu"] = monthly.select("month", "currency", "arpu")
+        out["active_accounts"] = monthly.group_by("month", maintain_order=True).agg(
+            pl.col("accounts").sum()
+        )
     if has(settings, "fct_invoices"):
         out["receivables_by_age"] = frame(
             settings,
