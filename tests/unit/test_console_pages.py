@@ -4,7 +4,7 @@ the pages a role may not use (absent from its menu, refused and audited when ope
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -271,3 +271,67 @@ def test_a_catalog_upload_shows_the_loaders_message_or_stores_the_version(
     at.button(key="load_catalog").click().run()
     assert not at.error, at.error[0].value
     assert "stored the catalog of eurowave" in at.success[0].value
+
+
+def _field(at: AppTest, label: str):  # noqa: ANN202 - AppTest's widget types
+    [found] = [w for w in (*at.text_input, *at.date_input) if w.label == label]
+    return found
+
+
+def _click(at: AppTest, label: str) -> AppTest:
+    [button] = [b for b in at.button if b.label == label]
+    return button.click().run()
+
+
+def test_sales_creates_an_account_subscribes_it_and_previews_a_plan_change(
+    console: Settings,
+) -> None:
+    at = _signed_in(console, SALES)
+    at.switch_page("views/accounts.py").run()
+    assert at.selectbox[0].options == ["acme"]  # sales of acme create in acme only
+    _field(at, "Login").input("carol")
+    _field(at, "Name").input("Carol New")
+    _click(at, "Create account")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Account carol created." in at.success[0].value
+    assert at.query_params["account"] == "carol"
+    assert at.header[0].value == "Carol New · carol"
+
+    _field(at, "Plan").input("home")
+    _field(at, "From").set_value(date.today() - timedelta(days=14))
+    _click(at, "Subscribe")
+    assert "Subscribed to home" in at.success[0].value
+    _field(at, "New plan").input("business")
+    _click(at, "Preview the change")
+    assert not at.error, [e.value for e in at.error]
+    assert any("Pro-rata preview" in c.value for c in at.caption)
+    [draft] = [m for m in at.metric if m.label.startswith("Invoice of ")]
+    assert draft.value.endswith(" AUD")
+    _click(at, "Change plan")
+    assert any(f"Plan changed to business on {date.today()}" in s.value for s in at.success)
+    with session(console.db_url) as s:
+        done = [(e.action, e.actor) for e in entries(s) if e.action.startswith(("account", "sub"))]
+    assert done and {actor for _, actor in done} == {SALES.email}
+
+
+def test_helpdesk_resets_a_password_suspends_and_reactivates(console: Settings) -> None:
+    _accounts(console)
+    at = _signed_in(console, HELPDESK)
+    at.switch_page("views/accounts.py")
+    at.query_params["account"] = "bob"
+    at.run()
+    assert "Create account" not in {b.label for b in at.button}
+    _click(at, "Reset password")
+    [shown] = [s.value for s in at.success if "New password" in s.value]
+    password = shown.split("`")[1]
+    _click(at, "Suspend")
+    assert at.success[0].value.startswith("Suspended")
+    at.run()
+    assert "suspended" in at.caption[0].value
+    _click(at, "Reactivate")
+    at.run()
+    assert "active" in at.caption[0].value
+    with session(console.db_url) as s:
+        done = [e for e in entries(s) if e.entity_id == "bob" and e.actor == HELPDESK.email]
+    assert len(done) >= 3, [e.action for e in done]
+    assert password and password not in str([e.after for e in done])  # never in the audit
