@@ -80,8 +80,11 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module. Not for the session: Playwright's sync API keeps its
+    asyncio loop running until it exits, and every later `asyncio.run()` in the same
+    pytest process (the RADIUS server's tests) would fail."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
