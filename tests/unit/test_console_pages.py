@@ -326,6 +326,7 @@ def test_sales_creates_an_account_subscribes_it_and_previews_a_plan_change(
     _field(at, "From").set_value(date.today() - timedelta(days=14))
     _click(at, "Subscribe")
     assert "Subscribed to home" in at.success[0].value
+    assert _plans(at) == ["home"]  # the page read again after the action
     _field(at, "New plan").input("business")
     _click(at, "Preview the change")
     assert not at.error, [e.value for e in at.error]
@@ -334,9 +335,16 @@ def test_sales_creates_an_account_subscribes_it_and_previews_a_plan_change(
     assert draft.value.endswith(" AUD")
     _click(at, "Change plan")
     assert any(f"Plan changed to business on {date.today()}" in s.value for s in at.success)
+    assert _plans(at) == ["home", "business"]
     with session(console.db_url) as s:
         done = [(e.action, e.actor) for e in entries(s) if e.action.startswith(("account", "sub"))]
     assert done and {actor for _, actor in done} == {SALES.email}
+
+
+def _plans(at: AppTest) -> list[str]:
+    """The plans in the account page's subscriptions table."""
+    [subs] = [d.value for d in at.dataframe if "plan" in d.value.columns]
+    return list(subs["plan"])
 
 
 def test_helpdesk_resets_a_password_suspends_and_reactivates(console: Settings) -> None:
