@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
+from pathlib import Path
 
 import polars as pl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from apps.streamlit.data import portal
-from jet.accounts import add_accounts, subscribe, update_account
+from apps.streamlit.data import portal_actions as actions
+from jet.accounts import AccountError, add_accounts, subscribe, update_account
 from jet.audit import Actor
 from jet.catalog import load_catalog_file
 from jet.customer_access import NotYours, customer
@@ -21,7 +23,7 @@ from jet.ledger import record_payment
 from jet.prepaid import top_up
 from jet.realms import store_catalog
 from jet.store.db import session
-from jet.store.models import AuditEntry, Invoice
+from jet.store.models import AuditEntry, CardCharge, Event, Invoice
 from reports.issued_invoices import render_pdfs
 from tests.ledger_fixtures import CATALOGS, issue
 
@@ -205,3 +207,97 @@ def test_receipts_only_of_ones_own_payments(home):
     with pytest.raises(NotYours, match=f"no receipt {paid}"):
         portal.receipt_file(home, who(home, "ann"), paid)
     assert portal.receipt_file(home, who(home, "sky"), paid).read_bytes().startswith(b"%PDF")
+
+
+# --- actions ----------------------------------------------------------------------------
+
+OK, DECLINED = "4242 4242 4242 4242", "4000 0000 0000 0002"
+
+
+def charges(settings) -> int:
+    with session(settings.db_url) as s:
+        return s.scalar(select(func.count()).select_from(CardCharge))
+
+
+def test_paying_an_invoice_by_card_gives_the_result_and_receipt_at_once(home):
+    ann, number = who(home, "ann"), number_of(home, "ann")
+    declined = actions.pay_invoice(home, ann, number, DECLINED, "12/30", "123")
+    assert not declined["charged"] and declined["reason"] == "card_declined"
+    assert (
+        declined["message"] == "visa ending 0002 was declined (card_declined): nothing was charged"
+    )
+    assert portal.dues(home, ann, "ann")["balance"] == "75.90"
+    paid = actions.pay_invoice(home, ann, number, OK, "12/30", "123", key="form-7")
+    assert paid["charged"] and paid["message"] == "AUD 75.90 charged to visa ending 4242"
+    assert Path(paid["receipt_path"]).read_bytes().startswith(b"%PDF")
+    again = actions.pay_invoice(home, ann, number, OK, "12/30", "123", key="form-7")
+    assert again["reference"] == paid["reference"] and charges(home) == 2
+    assert portal.dues(home, ann, "ann")["balance"] == "0.00"
+    assert portal.invoices(home, ann, "ann")["due"].to_list() == ["0.00"]
+    with session(home.db_url) as s:
+        audit = s.scalars(select(AuditEntry).where(AuditEntry.action.like("%.recorded")))
+        assert [(a.actor, a.channel) for a in audit] == [("ann", "portal")]
+
+
+def test_no_one_pays_or_tops_up_through_another_customers_ids(home):
+    with pytest.raises(NotYours, match="no invoice"):
+        actions.pay_invoice(home, who(home, "ann"), number_of(home, "sky"), OK, "12/30", None)
+    with pytest.raises(NotYours):  # a user, its company's invoice
+        actions.pay_invoice(home, who(home, "sue"), number_of(home, "bigco"), OK, "12/30", None)
+    with pytest.raises(NotYours, match="no account 'sky'"):
+        actions.top_up(home, who(home, "ann"), "sky", "10.00", OK, "12/30", None)
+    assert charges(home) == 0 and len(refusals(home)) == 3
+
+
+def test_a_prepaid_customer_tops_up_by_card(home):
+    with session(home.db_url) as s:
+        update_account(s, "ann", prepaid=True, actor=STAFF)
+    ann = who(home, "ann")
+    done = actions.top_up(home, ann, "ann", "100.00", OK, "12/30", None)
+    assert done["charged"] and done["amount"] == "100.00"
+    assert portal.usage(home, ann, "ann")["prepaid"]["credit"] == D("24.10")
+
+
+def test_details_change_as_jet_account_set_and_only_the_customers_fields(home):
+    ann = who(home, "ann")
+    after = actions.update_details(home, ann, "ann", address="1 Main St, Sydney", delivery="paper")
+    assert (after["address"], after["delivery"]) == ("1 Main St, Sydney", "paper")
+    assert portal.details(home, ann, "ann")["address"] == "1 Main St, Sydney"
+    with session(home.db_url) as s:
+        (changed,) = s.scalars(select(AuditEntry).where(AuditEntry.action == "account.updated"))
+    assert (changed.actor, changed.channel) == ("ann", "portal")
+    with pytest.raises(AccountError, match="notes cannot be changed here"):
+        actions.update_details(home, ann, "ann", notes="VIP")
+    with pytest.raises(NotYours):
+        actions.update_details(home, who(home, "sue"), "olaf", phone="+61 2 9000 0000")
+
+
+def test_a_plan_change_to_a_public_plan_only(home):
+    ann = who(home, "ann")
+    offered = "'business' is not offered here: choose one of home, hotspot"
+    with pytest.raises(actions.NotOffered, match=offered):
+        actions.change_plan(home, ann, "ann", "business")
+    with pytest.raises(actions.NotOffered):
+        actions.plan_change_preview(home, ann, "ann", "business")
+    with pytest.raises(NotYours):
+        actions.change_plan(home, ann, "sky", "hotspot")
+    actions.change_plan(home, ann, "ann", "hotspot", TODAY)
+    assert portal.details(home, ann, "ann")["plan"] == "hotspot"
+    with session(home.db_url) as s:
+        (event,) = s.scalars(select(Event).where(Event.topic == "plan.changed"))
+        (entry,) = s.scalars(select(AuditEntry).where(AuditEntry.action == "plan.changed"))
+    assert event.payload["plan"] == "hotspot" and entry.actor == "ann"
+
+
+def test_the_plan_change_preview_rates_the_change_and_keeps_nothing(home):
+    ann = who(home, "ann")
+    on = TODAY if TODAY.day > 1 else TODAY + timedelta(days=1)
+    draft = actions.plan_change_preview(home, ann, "ann", "hotspot", on)
+    # home's monthly fee refunded from `on` (hotspot has only connect time to charge)
+    (refund,) = draft["effect"]
+    assert (refund["product"], refund["kind"], refund["period_start"]) == (
+        "home-access", "refund", on.isoformat(),
+    )  # fmt: skip
+    assert D(draft["effect_total"]) == D(refund["amount"]) < 0
+    assert draft["account"] == "ann" and refund in draft["lines"]
+    assert portal.details(home, ann, "ann")["plan"] == "home"  # nothing was changed
