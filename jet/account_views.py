@@ -239,6 +239,7 @@ def issued_invoices(s: Session, account_id: str, limit: int = 60) -> list[dict[s
         ).tuples()
     )
     paid = ledger.paid_of(s, [entry.id for _, entry in found if entry.amount > 0])
+    due_on = {day: due_date(s, account.realm_id, day) for day in {i.bill_date for i, _ in found}}
     rows = []
     for invoice, entry in found:
         due = max(entry.amount - paid.get(entry.id, Decimal(0)), Decimal(0))
@@ -247,7 +248,7 @@ def issued_invoices(s: Session, account_id: str, limit: int = 60) -> list[dict[s
                 "number": invoice.number,
                 "kind": invoice.kind,
                 "bill_date": invoice.bill_date.isoformat(),
-                "due_date": due_date(s, invoice.realm_id, invoice.bill_date).isoformat(),
+                "due_date": due_on[invoice.bill_date].isoformat(),
                 "currency": invoice.currency,
                 "total": format_money(invoice.total, places),
                 "due": format_money(due, places),
