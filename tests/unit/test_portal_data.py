@@ -18,8 +18,16 @@ from apps.streamlit.data import portal_actions as actions
 from jet.accounts import AccountError, add_accounts, subscribe, update_account
 from jet.audit import Actor
 from jet.catalog import load_catalog_file
+from jet.contact_messages import messages
 from jet.customer_access import NotYours, customer
 from jet.ledger import record_payment
+from jet.portal_logins import (
+    PortalLoginRefused,
+    PortalPasswordError,
+    customer_of,
+    portal_sign_in,
+    set_portal_password,
+)
 from jet.prepaid import top_up
 from jet.realms import store_catalog
 from jet.store.db import session
@@ -301,3 +309,36 @@ def test_the_plan_change_preview_rates_the_change_and_keeps_nothing(home):
     assert D(draft["effect_total"]) == D(refund["amount"]) < 0
     assert draft["account"] == "ann" and refund in draft["lines"]
     assert portal.details(home, ann, "ann")["plan"] == "home"  # nothing was changed
+
+
+def test_a_password_change_needs_the_current_one_and_goes_on_in_a_new_session(home):
+    ann = who(home, "ann")
+    with session(home.db_url) as s:
+        set_portal_password(s, STAFF, "ann", "first long password")
+    with pytest.raises(PortalLoginRefused):
+        actions.change_password(home, ann, "a wrong guess!", "second long password")
+    with pytest.raises(PortalPasswordError, match="at least 10"):
+        actions.change_password(home, ann, "first long password", "short")
+    token = actions.change_password(home, ann, "first long password", "second long password")
+    with session(home.db_url) as s:
+        assert customer_of(s, token).account_id == "ann"
+        assert portal_sign_in(s, "ann", "second long password")
+    with session(home.db_url) as s, pytest.raises(PortalLoginRefused):
+        portal_sign_in(s, "ann", "first long password")
+    with session(home.db_url) as s:
+        changes = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "portal.password_changed")
+        )
+        assert [(a.actor, a.channel) for a in changes] == [("root", "cli"), ("ann", "portal")]
+
+
+def test_a_contact_message_is_kept_on_the_customers_own_account_only(home):
+    sue = who(home, "sue")
+    kept = actions.contact(home, sue, "sue", "Slow evenings", "Since Monday, after 7 pm.")
+    with session(home.db_url) as s:
+        (message,) = messages(s, "sue")
+    assert (message["id"], message["author"], message["subject"]) == (kept, "sue", "Slow evenings")
+    with pytest.raises(NotYours):
+        actions.contact(home, sue, "olaf", "Hello", "A sibling's account")
+    with session(home.db_url) as s:
+        assert messages(s, "olaf") == []
