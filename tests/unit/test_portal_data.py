@@ -5,16 +5,19 @@ invoice number or receipt reads as missing and is audited."""
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 import pytest
 from sqlalchemy import func, select
 
 from apps.streamlit.data import portal
 from apps.streamlit.data import portal_actions as actions
+from ingest.landing import land
 from jet.accounts import AccountError, add_accounts, subscribe, update_account
 from jet.audit import Actor
 from jet.catalog import load_catalog_file
@@ -33,6 +36,7 @@ from jet.realms import store_catalog
 from jet.store.db import session
 from jet.store.models import AuditEntry, CardCharge, Event, Invoice
 from reports.issued_invoices import render_pdfs
+from schemas.raw import RADIUS
 from tests.ledger_fixtures import CATALOGS, issue
 
 STAFF = Actor("root", "cli")
@@ -342,3 +346,17 @@ def test_a_contact_message_is_kept_on_the_customers_own_account_only(home):
         actions.contact(home, sue, "olaf", "Hello", "A sibling's account")
     with session(home.db_url) as s:
         assert messages(s, "olaf") == []
+
+
+def test_a_session_open_now_shows_before_any_rating_run(home):
+    now = datetime.now(UTC)
+    start = {
+        "status_type": "Start", "event_time": now, "received_at": now,
+        "user_name": "ann@acme", "acct_session_id": "s9",
+        "nas_ip": int(ipaddress.IPv4Address("10.0.0.9")),
+        "source_ip": int(ipaddress.IPv4Address("10.0.0.9")),
+    }  # fmt: skip
+    land("radius", pa.Table.from_pylist([start], schema=RADIUS), "b1", home.raw)
+    online = portal.usage(home, who(home, "ann"), "ann")["online"]
+    assert online["nas"].to_list() == ["10.0.0.9"]
+    assert portal.usage(home, who(home, "sue"), "sue")["online"].is_empty()

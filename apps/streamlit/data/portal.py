@@ -20,6 +20,7 @@ from facturx import get_facturx_xml_from_pdf
 from sqlalchemy.orm import Session
 
 from apps.streamlit.data.marts import frame, has
+from ingest.radius.open_sessions import open_sessions
 from jet.account_views import (
     account_detail,
     balance_detail,
@@ -51,8 +52,9 @@ SHOWN = tuple(k for k in PROFILE if k not in ("parent", "notes")) + ("status",)
 def usage(settings: Settings, customer: Customer, account_id: str) -> dict[str, Any]:
     """The usage page of one of the customer's accounts: its plan now, this cycle's usage
     against each allowance of the plan, a daily chart from the cycle's start, its newest
-    sessions (start, end, bytes in and out, NAS), and for a prepaid account the credit
-    left and what it still buys at the plan's prices."""
+    sessions as rated (start, end, bytes in and out, NAS), the sessions open now in the
+    landed accounting (before the next rating run sees them), and for a prepaid account
+    the credit left and what it still buys at the plan's prices."""
     today = date.today()
     with session(settings.db_url) as s:
         own(s, customer, account_id, "usage")
@@ -78,6 +80,7 @@ def usage(settings: Settings, customer: Customer, account_id: str) -> dict[str, 
         "allowances": allowances,
         "daily": _daily(settings, account_id, start),
         "sessions": _sessions(settings, customer, account_id),
+        "online": _online(settings, account_id),
         "prepaid": prepaid,
     }
 
@@ -313,3 +316,13 @@ def _sessions(settings: Settings, customer: Customer, account_id: str) -> pl.Dat
             order by started_at desc limit {SESSIONS}""",
         {"account": account_id, "realm": customer.realm_id},
     ).cast(schema)
+
+
+def _online(settings: Settings, account_id: str) -> pl.DataFrame:
+    """The account's sessions open now, as the landed RADIUS accounting shows them
+    (`ingest.radius.open_sessions`, read on each call): the NAS and when last heard of."""
+    return pl.DataFrame(
+        [{"nas": h.nas_address, "last_seen": h.last_seen}
+         for h in open_sessions(settings.raw / "radius", account_id)],
+        schema={"nas": pl.String, "last_seen": pl.Datetime(time_zone="UTC")},
+    )  # fmt: skip
