@@ -153,6 +153,11 @@ def test_invoices_dues_and_the_pdf_and_facturx_files(home):
     owed = portal.dues(home, ann, "ann")
     assert owed["balance"] == "75.90" and [o["number"] for o in owed["open"]] == [number]
     assert not owed["billed_elsewhere"]
+    with session(home.db_url) as s:
+        later = issue(s, "ann", CYCLE + timedelta(days=1), "5.00").number  # not rendered yet
+    assert portal.invoices(home, ann, "ann")["pdf_path"].to_list() == [None, str(pdf)]
+    with pytest.raises(portal.NotWritten, match=f"the PDF of {later} is not written yet"):
+        portal.invoice_file(home, ann, later)
 
 
 def test_details_and_the_realms_public_plans(home):

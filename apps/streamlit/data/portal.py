@@ -33,6 +33,7 @@ from jet.accounts import PROFILE, get_account
 from jet.catalog import Catalog
 from jet.config import Settings
 from jet.customer_access import Customer, NotYours, own
+from jet.errors import JetError
 from jet.ledger import LedgerError
 from jet.ledger_documents import receipt
 from jet.money import format_money
@@ -42,6 +43,12 @@ from jet.realms import catalog_on
 from jet.store.db import session
 from reports.issued_invoices import pdf_path
 from reports.receipt_pdf import write_receipt
+from reports.write_once import write_once
+
+
+class NotWritten(JetError):
+    """A document of the customer's that has no file (yet)."""
+
 
 SESSIONS = 50  # the newest sessions the usage page lists
 CHART_DAYS = 31  # the daily chart's days when the account has no metered cycle
@@ -112,15 +119,16 @@ def invoice_file(settings: Settings, customer: Customer, number: str, kind: str 
         own_document(s, customer, invoice_holder(s, number), f"invoice {number!r}"[:100])
     pdf = pdf_path(settings, customer.realm_id, number)
     if not pdf.exists():
-        raise NotYours(f"the PDF of {number} is not written yet: try again after the next run")
+        raise NotWritten(f"the PDF of {number} is not written yet: try again after the next run")
     if kind == "pdf":
         return pdf
-    xml = pdf.with_suffix(".xml")
-    if not xml.exists():
-        _, found = get_facturx_xml_from_pdf(pdf.read_bytes(), check_xsd=False)
-        if not found:
-            raise NotYours(f"{number} carries no e-invoice: its realm turned Factur-X off")
-        xml.write_bytes(found)
+    return write_once(pdf.with_suffix(".xml"), lambda: _einvoice(pdf, number))
+
+
+def _einvoice(pdf: Path, number: str) -> bytes:
+    _, xml = get_facturx_xml_from_pdf(pdf.read_bytes(), check_xsd=False)
+    if not xml:
+        raise NotWritten(f"{number} carries no e-invoice: its realm turned Factur-X off")
     return xml
 
 
