@@ -365,3 +365,14 @@ def test_a_session_open_now_shows_before_any_rating_run(home):
     online = portal.usage(home, who(home, "ann"), "ann")["online"]
     assert online["nas"].to_list() == ["10.0.0.9"]
     assert portal.usage(home, who(home, "sue"), "sue")["online"].is_empty()
+
+
+def test_a_first_top_up_is_due_until_paid_in_a_realm_that_asks_one(home, monkeypatch):
+    monkeypatch.setenv("SKYFI_GATEWAY_KEY", "sk_test_skyfi")
+    sky = who(home, "sky")
+    assert portal.dues(home, sky, "sky")["first_top_up_due"] is None  # postpaid
+    with session(home.db_url) as s:
+        update_account(s, "sky", prepaid=True, actor=STAFF)
+    assert portal.dues(home, sky, "sky")["first_top_up_due"] == D("10.00")
+    assert actions.top_up(home, sky, "sky", "50.00", OK, "12/30", None)["charged"]
+    assert portal.dues(home, sky, "sky")["first_top_up_due"] is None

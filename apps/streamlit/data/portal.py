@@ -40,6 +40,7 @@ from jet.money import format_money
 from jet.network_access import price_per_second
 from jet.prepaid import credit_left
 from jet.realms import catalog_on
+from jet.signup import first_top_up_due
 from jet.store.db import session
 from reports.issued_invoices import pdf_path
 from reports.receipt_pdf import write_receipt
@@ -148,16 +149,18 @@ def dues(settings: Settings, customer: Customer, account_id: str) -> dict[str, A
     """What one of the customer's accounts owes: its balance (negative: credit), each open
     invoice with what is due, and its payments and top-ups. A user or cost-centre billed
     to a company sees only that it is billed there: the company's ledger holds its
-    siblings' charges."""
+    siblings' charges. `first_top_up_due`: what a prepaid account opened by sign-up in a
+    realm that asks a first top-up must pay before it is of use (None once paid)."""
     with session(settings.db_url) as s:
         own(s, customer, account_id, "dues")
         detail = balance_detail(s, account_id)
         if not customer.sees(detail["billed_to"]):
             return {"account": account_id, "billed_elsewhere": True, "currency":
                     detail["currency"], "balance": None, "credit": None, "open": [],
-                    "payments": []}  # fmt: skip
+                    "payments": [], "first_top_up_due": None}  # fmt: skip
         paid = payments(s, account_id)
-    return {**detail, "billed_elsewhere": False, "payments": paid}
+        first = first_top_up_due(s, account_id)
+    return {**detail, "billed_elsewhere": False, "payments": paid, "first_top_up_due": first}
 
 
 def details(settings: Settings, customer: Customer, account_id: str) -> dict[str, Any]:
