@@ -28,6 +28,7 @@ from jet.cli import (
     nas,
     netflow,
     payment,
+    portal,
     quality,
     radius,
     realm,
@@ -82,6 +83,7 @@ for command in (
     card.card,
     console.console,
     staff.staff,
+    portal.portal,
 ):
     main.add_command(command)
 imports.import_.add_command(collect.import_bank_statement)
