@@ -70,12 +70,20 @@ def set_portal_password(s: Session, actor: Actor, account_id: str, password: str
     its open sessions end and a lockout is lifted."""
     account = get_account(s, account_id)
     check_password(password)
+    keep_password_hash(s, actor, account.id, hasher.hash(password))
+
+
+def keep_password_hash(s: Session, actor: Actor, account_id: str, password_hash: str) -> None:
+    """Make `password_hash` (argon2, of a password `check_password` let through) the portal
+    password of `account_id`; its sessions end and a lockout is lifted. A sign-up keeps
+    only the hash until its account exists (jet.signup)."""
+    account = get_account(s, account_id)
     login = s.get(PortalLogin, account.id)
     had = login is not None
     if login is None:
         login = PortalLogin(account_id=account.id, created_at=datetime.now(UTC))
         s.add(login)
-    login.password_hash = hasher.hash(password)
+    login.password_hash = password_hash
     login.failed_attempts, login.locked_until = 0, None
     ended = s.execute(
         update(PortalSession)

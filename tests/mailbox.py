@@ -25,9 +25,9 @@ class Mailbox:
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
-    def link(self, key: str) -> str:
-        """The token of the last message's link `...?key=TOKEN`."""
-        text = self.messages[-1].get_content()
+    def link(self, key: str, index: int = -1) -> str:
+        """The token of a message's link `...?key=TOKEN` (the last message's by default)."""
+        text = self.messages[index].get_content()
         return re.search(rf"[?&]{key}=([A-Za-z0-9_-]+)", text).group(1)
 
 
