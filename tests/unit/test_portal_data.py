@@ -5,26 +5,38 @@ invoice number or receipt reads as missing and is audited."""
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 import pytest
 from sqlalchemy import func, select
 
 from apps.streamlit.data import portal
 from apps.streamlit.data import portal_actions as actions
+from ingest.landing import land
 from jet.accounts import AccountError, add_accounts, subscribe, update_account
 from jet.audit import Actor
 from jet.catalog import load_catalog_file
+from jet.contact_messages import messages
 from jet.customer_access import NotYours, customer
 from jet.ledger import record_payment
+from jet.portal_logins import (
+    PortalLoginRefused,
+    PortalPasswordError,
+    customer_of,
+    portal_sign_in,
+    set_portal_password,
+)
 from jet.prepaid import top_up
 from jet.realms import store_catalog
 from jet.store.db import session
 from jet.store.models import AuditEntry, CardCharge, Event, Invoice
 from reports.issued_invoices import render_pdfs
+from schemas.raw import RADIUS
 from tests.ledger_fixtures import CATALOGS, issue
 
 STAFF = Actor("root", "cli")
@@ -141,6 +153,11 @@ def test_invoices_dues_and_the_pdf_and_facturx_files(home):
     owed = portal.dues(home, ann, "ann")
     assert owed["balance"] == "75.90" and [o["number"] for o in owed["open"]] == [number]
     assert not owed["billed_elsewhere"]
+    with session(home.db_url) as s:
+        later = issue(s, "ann", CYCLE + timedelta(days=1), "5.00").number  # not rendered yet
+    assert portal.invoices(home, ann, "ann")["pdf_path"].to_list() == [None, str(pdf)]
+    with pytest.raises(portal.NotWritten, match=f"the PDF of {later} is not written yet"):
+        portal.invoice_file(home, ann, later)
 
 
 def test_details_and_the_realms_public_plans(home):
@@ -301,3 +318,61 @@ def test_the_plan_change_preview_rates_the_change_and_keeps_nothing(home):
     assert D(draft["effect_total"]) == D(refund["amount"]) < 0
     assert draft["account"] == "ann" and refund in draft["lines"]
     assert portal.details(home, ann, "ann")["plan"] == "home"  # nothing was changed
+
+
+def test_a_password_change_needs_the_current_one_and_goes_on_in_a_new_session(home):
+    ann = who(home, "ann")
+    with session(home.db_url) as s:
+        set_portal_password(s, STAFF, "ann", "first long password")
+    with pytest.raises(PortalLoginRefused):
+        actions.change_password(home, ann, "a wrong guess!", "second long password")
+    with pytest.raises(PortalPasswordError, match="at least 10"):
+        actions.change_password(home, ann, "first long password", "short")
+    token = actions.change_password(home, ann, "first long password", "second long password")
+    with session(home.db_url) as s:
+        assert customer_of(s, token).account_id == "ann"
+        assert portal_sign_in(s, "ann", "second long password")
+    with session(home.db_url) as s, pytest.raises(PortalLoginRefused):
+        portal_sign_in(s, "ann", "first long password")
+    with session(home.db_url) as s:
+        changes = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "portal.password_changed")
+        )
+        assert [(a.actor, a.channel) for a in changes] == [("root", "cli"), ("ann", "portal")]
+
+
+def test_a_contact_message_is_kept_on_the_customers_own_account_only(home):
+    sue = who(home, "sue")
+    kept = actions.contact(home, sue, "sue", "Slow evenings", "Since Monday, after 7 pm.")
+    with session(home.db_url) as s:
+        (message,) = messages(s, "sue")
+    assert (message["id"], message["author"], message["subject"]) == (kept, "sue", "Slow evenings")
+    with pytest.raises(NotYours):
+        actions.contact(home, sue, "olaf", "Hello", "A sibling's account")
+    with session(home.db_url) as s:
+        assert messages(s, "olaf") == []
+
+
+def test_a_session_open_now_shows_before_any_rating_run(home):
+    now = datetime.now(UTC)
+    start = {
+        "status_type": "Start", "event_time": now, "received_at": now,
+        "user_name": "ann@acme", "acct_session_id": "s9",
+        "nas_ip": int(ipaddress.IPv4Address("10.0.0.9")),
+        "source_ip": int(ipaddress.IPv4Address("10.0.0.9")),
+    }  # fmt: skip
+    land("radius", pa.Table.from_pylist([start], schema=RADIUS), "b1", home.raw)
+    online = portal.usage(home, who(home, "ann"), "ann")["online"]
+    assert online["nas"].to_list() == ["10.0.0.9"]
+    assert portal.usage(home, who(home, "sue"), "sue")["online"].is_empty()
+
+
+def test_a_first_top_up_is_due_until_paid_in_a_realm_that_asks_one(home, monkeypatch):
+    monkeypatch.setenv("SKYFI_GATEWAY_KEY", "sk_test_skyfi")
+    sky = who(home, "sky")
+    assert portal.dues(home, sky, "sky")["first_top_up_due"] is None  # postpaid
+    with session(home.db_url) as s:
+        update_account(s, "sky", prepaid=True, actor=STAFF)
+    assert portal.dues(home, sky, "sky")["first_top_up_due"] == D("10.00")
+    assert actions.top_up(home, sky, "sky", "50.00", OK, "12/30", None)["charged"]
+    assert portal.dues(home, sky, "sky")["first_top_up_due"] is None

@@ -20,6 +20,7 @@ from facturx import get_facturx_xml_from_pdf
 from sqlalchemy.orm import Session
 
 from apps.streamlit.data.marts import frame, has
+from ingest.radius.open_sessions import open_sessions
 from jet.account_views import (
     account_detail,
     balance_detail,
@@ -32,15 +33,23 @@ from jet.accounts import PROFILE, get_account
 from jet.catalog import Catalog
 from jet.config import Settings
 from jet.customer_access import Customer, NotYours, own
+from jet.errors import JetError
 from jet.ledger import LedgerError
 from jet.ledger_documents import receipt
 from jet.money import format_money
 from jet.network_access import price_per_second
 from jet.prepaid import credit_left
 from jet.realms import catalog_on
+from jet.signup import first_top_up_due
 from jet.store.db import session
 from reports.issued_invoices import pdf_path
 from reports.receipt_pdf import write_receipt
+from reports.write_once import write_once
+
+
+class NotWritten(JetError):
+    """A document of the customer's that has no file (yet)."""
+
 
 SESSIONS = 50  # the newest sessions the usage page lists
 CHART_DAYS = 31  # the daily chart's days when the account has no metered cycle
@@ -51,8 +60,9 @@ SHOWN = tuple(k for k in PROFILE if k not in ("parent", "notes")) + ("status",)
 def usage(settings: Settings, customer: Customer, account_id: str) -> dict[str, Any]:
     """The usage page of one of the customer's accounts: its plan now, this cycle's usage
     against each allowance of the plan, a daily chart from the cycle's start, its newest
-    sessions (start, end, bytes in and out, NAS), and for a prepaid account the credit
-    left and what it still buys at the plan's prices."""
+    sessions as rated (start, end, bytes in and out, NAS), the sessions open now in the
+    landed accounting (before the next rating run sees them), and for a prepaid account
+    the credit left and what it still buys at the plan's prices."""
     today = date.today()
     with session(settings.db_url) as s:
         own(s, customer, account_id, "usage")
@@ -78,6 +88,7 @@ def usage(settings: Settings, customer: Customer, account_id: str) -> dict[str, 
         "allowances": allowances,
         "daily": _daily(settings, account_id, start),
         "sessions": _sessions(settings, customer, account_id),
+        "online": _online(settings, account_id),
         "prepaid": prepaid,
     }
 
@@ -109,15 +120,16 @@ def invoice_file(settings: Settings, customer: Customer, number: str, kind: str 
         own_document(s, customer, invoice_holder(s, number), f"invoice {number!r}"[:100])
     pdf = pdf_path(settings, customer.realm_id, number)
     if not pdf.exists():
-        raise NotYours(f"the PDF of {number} is not written yet: try again after the next run")
+        raise NotWritten(f"the PDF of {number} is not written yet: try again after the next run")
     if kind == "pdf":
         return pdf
-    xml = pdf.with_suffix(".xml")
-    if not xml.exists():
-        _, found = get_facturx_xml_from_pdf(pdf.read_bytes(), check_xsd=False)
-        if not found:
-            raise NotYours(f"{number} carries no e-invoice: its realm turned Factur-X off")
-        xml.write_bytes(found)
+    return write_once(pdf.with_suffix(".xml"), lambda: _einvoice(pdf, number))
+
+
+def _einvoice(pdf: Path, number: str) -> bytes:
+    _, xml = get_facturx_xml_from_pdf(pdf.read_bytes(), check_xsd=False)
+    if not xml:
+        raise NotWritten(f"{number} carries no e-invoice: its realm turned Factur-X off")
     return xml
 
 
@@ -137,16 +149,18 @@ def dues(settings: Settings, customer: Customer, account_id: str) -> dict[str, A
     """What one of the customer's accounts owes: its balance (negative: credit), each open
     invoice with what is due, and its payments and top-ups. A user or cost-centre billed
     to a company sees only that it is billed there: the company's ledger holds its
-    siblings' charges."""
+    siblings' charges. `first_top_up_due`: what a prepaid account opened by sign-up in a
+    realm that asks a first top-up must pay before it is of use (None once paid)."""
     with session(settings.db_url) as s:
         own(s, customer, account_id, "dues")
         detail = balance_detail(s, account_id)
         if not customer.sees(detail["billed_to"]):
             return {"account": account_id, "billed_elsewhere": True, "currency":
                     detail["currency"], "balance": None, "credit": None, "open": [],
-                    "payments": []}  # fmt: skip
+                    "payments": [], "first_top_up_due": None}  # fmt: skip
         paid = payments(s, account_id)
-    return {**detail, "billed_elsewhere": False, "payments": paid}
+        first = first_top_up_due(s, account_id)
+    return {**detail, "billed_elsewhere": False, "payments": paid, "first_top_up_due": first}
 
 
 def details(settings: Settings, customer: Customer, account_id: str) -> dict[str, Any]:
@@ -313,3 +327,13 @@ def _sessions(settings: Settings, customer: Customer, account_id: str) -> pl.Dat
             order by started_at desc limit {SESSIONS}""",
         {"account": account_id, "realm": customer.realm_id},
     ).cast(schema)
+
+
+def _online(settings: Settings, account_id: str) -> pl.DataFrame:
+    """The account's sessions open now, as the landed RADIUS accounting shows them
+    (`ingest.radius.open_sessions`, read on each call): the NAS and when last heard of."""
+    return pl.DataFrame(
+        [{"nas": h.nas_address, "last_seen": h.last_seen}
+         for h in open_sessions(settings.raw / "radius", account_id)],
+        schema={"nas": pl.String, "last_seen": pl.Datetime(time_zone="UTC")},
+    )  # fmt: skip

@@ -16,10 +16,12 @@ from jet import accounts
 from jet.account_views import invoice_holder
 from jet.card_charges import CardPayment, pay_invoice_now, top_up_now
 from jet.config import Settings
+from jet.contact_messages import leave_message
 from jet.customer_access import Customer, own
 from jet.errors import JetError
 from jet.ledger_documents import receipt
 from jet.money import format_money, minor_units
+from jet.portal_logins import portal_sign_in, set_portal_password
 from jet.realms import catalog_on
 from jet.store.db import session
 from reports.receipt_pdf import write_receipt
@@ -87,6 +89,17 @@ def update_details(
         return accounts.profile(account)
 
 
+def change_password(settings: Settings, customer: Customer, old: str, new: str) -> str:
+    """Set the customer's portal password to `new` once `old` is right, checked as a
+    sign-in is (a wrong one is refused with `PortalLoginRefused`, audited, and counts
+    toward the lockout). Setting it ends the customer's sessions, so the one it goes on
+    with is a new one: its token."""
+    with session(settings.db_url) as s:
+        portal_sign_in(s, customer.account_id, old)
+        set_portal_password(s, customer.actor, customer.account_id, new)
+        return portal_sign_in(s, customer.account_id, new)
+
+
 def plan_change_preview(
     settings: Settings, customer: Customer, account_id: str, plan: str, on: date | None = None
 ) -> dict[str, Any] | None:
@@ -117,6 +130,16 @@ def change_plan(
         own(s, customer, account_id, "plan change")
         _offered(s, customer, plan, on)
         return accounts.change_plan(s, account_id, plan, on, actor=customer.actor).id
+
+
+def contact(
+    settings: Settings, customer: Customer, account_id: str, subject: str, body: str
+) -> int:
+    """A message to the realm's support, kept on the account for the helpdesk to see in
+    the console (and e-mailed to the realm's support address when it has one); its id."""
+    with session(settings.db_url) as s:
+        own(s, customer, account_id, "contact")
+        return leave_message(s, customer.actor, account_id, subject, body)
 
 
 def _offered(s, customer: Customer, plan: str, on: date) -> None:
