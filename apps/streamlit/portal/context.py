@@ -59,8 +59,10 @@ def base_url(settings: Settings, realm_id: str) -> str:
 
 
 def client_address() -> str:
-    """The browser's address, for sign-up's rate limit (the proxy's when behind one)."""
-    return st.context.ip_address or "unknown"
+    """The browser's address, for sign-up's rate limit: the proxy's when behind one, and
+    "local" for a browser on this machine (Streamlit gives none for loopback)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else "local"
 
 
 def realm_page(title: str) -> tuple[Settings, str]:
@@ -102,4 +104,4 @@ def chosen_account(customer: Customer) -> str:
 def _host() -> str:
     """The host name asked for: the Host header, else the page's URL."""
     host = st.context.headers.get("Host")
-    return host or urlsplit(st.context.url or "").netloc
+    return host if isinstance(host, str) and host else urlsplit(st.context.url or "").netloc
