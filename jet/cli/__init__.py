@@ -29,6 +29,7 @@ from jet.cli import (
     netflow,
     payment,
     portal,
+    portal_serve,
     quality,
     radius,
     realm,
@@ -87,5 +88,6 @@ for command in (
 ):
     main.add_command(command)
 imports.import_.add_command(collect.import_bank_statement)
+portal.portal.add_command(portal_serve.serve)
 payment.payment.add_command(collect.payment_unmatched)
 payment.payment.add_command(collect.payment_assign)

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from jet.catalog import CatalogError, load_catalog_file
+from jet.portal_realms import portal_of, realm_for_host
+from jet.realms import store_catalog
+from jet.store.db import session
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "catalogs"
 
@@ -79,3 +82,14 @@ def test_a_portal_block_round_trips_and_defaults_to_no_signup(tmp_path):
 )
 def test_mistakes_in_a_portal_block_are_refused(tmp_path, extra, message):
     assert message in refused(tmp_path, extra)
+
+
+def test_the_realm_is_chosen_by_the_portal_host(settings):
+    with session(settings.db_url) as s:
+        for name in ("acme", "skyfi"):
+            path = EXAMPLES / f"{name}.yaml"
+            store_catalog(s, load_catalog_file(path), str(path))
+        assert realm_for_host(s, "Portal.Skyfi.localhost:8502") == "skyfi"
+        assert realm_for_host(s, "portal.acme.localhost") == "acme"
+        assert realm_for_host(s, "localhost") is None and realm_for_host(s, "") is None
+        assert portal_of(s, "acme").support_email == "support@acme.example"

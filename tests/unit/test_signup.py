@@ -15,7 +15,9 @@ from jet.accounts import add_accounts
 from jet.audit import Actor
 from jet.catalog import load_catalog_file
 from jet.config import PROJECT_ROOT, Settings
+from jet.mail_server import MailNotSent
 from jet.portal_logins import PortalLoginRefused, customer_of, portal_sign_in
+from jet.ports import free_tcp_port
 from jet.prepaid import top_up
 from jet.realms import store_catalog
 from jet.signup import PER_ADDRESS, SignupError, first_top_up_due, start_signup, verify_signup
@@ -154,3 +156,11 @@ def test_a_prepaid_realm_asks_a_first_top_up(url, mailbox):
         top_up(s, Actor(account, "portal"), account, "10.00", "card")
         assert first_top_up_due(s, account) is None
         assert first_top_up_due(s, "pat") is None  # a postpaid realm asks none
+
+
+def test_without_a_mail_server_the_sign_up_keeps_nothing(url, monkeypatch):
+    monkeypatch.setenv("JET_SMTP_PORT", str(free_tcp_port()))  # nothing listens there
+    with pytest.raises(MailNotSent, match="try again in a few minutes"):
+        start(url)
+    with session(url) as s:
+        assert s.scalar(select(SignUp)) is None
