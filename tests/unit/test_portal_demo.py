@@ -9,7 +9,7 @@ from jet.config import Settings
 from jet.drivers.demo_portal import PASSWORD, DemoCustomer, prepare_portal
 from jet.portal_logins import customer_of, portal_sign_in
 from jet.store.db import session
-from tests.unit.test_portal_data import home  # noqa: F401 (the fixture)
+from tests.portal_home import portal_home  # noqa: F401 (the fixture `home`)
 
 
 def test_the_demo_gives_a_sample_of_each_kind_the_printed_password(home: Settings) -> None:  # noqa: F811

@@ -20,7 +20,7 @@ from jet.portal_logins import customer_of, portal_sign_in, set_portal_password
 from jet.store.db import session
 from jet.store.models import AuditEntry
 from tests.mailbox import serving
-from tests.unit.test_portal_data import home  # noqa: F401 (the fixture)
+from tests.portal_home import portal_home  # noqa: F401 (the fixture `home`)
 
 APP = PROJECT_ROOT / "apps" / "streamlit" / "portal" / "app.py"
 TIMEOUT = 60
