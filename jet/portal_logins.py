@@ -111,11 +111,18 @@ def check_password(password: str) -> None:
         )
 
 
-def portal_sign_in(s: Session, login: str, password: str, now: datetime | None = None) -> str:
+def portal_sign_in(
+    s: Session,
+    login: str,
+    password: str,
+    now: datetime | None = None,
+    realm_id: str | None = None,
+) -> str:
     """A new portal session of the account `login`: its token, to keep in the browser
     session only. Refused (`PortalLoginRefused`, audited with the reason) for an unknown
-    login, one without a portal password, a closed account, a locked login or a wrong
-    password; `LOCK_AFTER` failures in a row lock it for `LOCK_FOR`."""
+    login, one without a portal password, a closed account, a locked login, a wrong
+    password, or (with `realm_id`, the portal's realm) an account of another realm;
+    `LOCK_AFTER` wrong passwords in a row lock it for `LOCK_FOR`."""
     now = now or datetime.now(UTC)
     typed = (login or "").strip()[:64]
     account = s.get(Account, typed) if typed else None
@@ -138,6 +145,10 @@ def portal_sign_in(s: Session, login: str, password: str, now: datetime | None =
             "wrong password",
             failed_attempts=attempts,
             locked_until=until,
+        )
+    if realm_id is not None and account.realm_id != realm_id:
+        _refuse(
+            s, account.id, account.id, f"an account of {account.realm_id} at {realm_id}'s portal"
         )
     succeeded(row, password, now)
     token = new_token()

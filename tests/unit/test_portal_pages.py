@@ -14,7 +14,7 @@ from apps.streamlit.auth.customer_login import TOKEN
 from apps.streamlit.portal.context import ACCOUNT
 from apps.streamlit.portal.navigation import PAGES
 from jet.accounts import update_account
-from jet.audit import Actor
+from jet.audit import Actor, entries
 from jet.config import PROJECT_ROOT, Settings
 from jet.portal_logins import customer_of, portal_sign_in, set_portal_password
 from jet.store.db import session
@@ -116,6 +116,9 @@ def test_a_wrong_password_or_another_realms_login_is_refused_alike(portal: Setti
         at.button[0].click().run()
         assert "sign-in refused" in at.error[0].value
         assert TOKEN not in at.session_state
+    with session(portal.db_url) as s:
+        tried = [(e.action, e.after) for e in entries(s) if e.actor == "sky"]
+    assert tried == [("portal.sign_in_refused", {"reason": "an account of skyfi at acme's portal"})]
     # sky's session from skyfi's portal does not count in acme's.
     assert _titles(_signed_in(portal, "sky", "acme")) == ["Sign in"]
     assert _titles(_signed_in(portal, "sky", "skyfi")) == ["Usage"]

@@ -52,12 +52,7 @@ def sign_in_form(settings: Settings, realm_id: str) -> None:
         return
     try:
         with session(settings.db_url) as s:
-            token = portal_sign_in(s, login, password)
-            customer = customer_of(s, token)
-            if customer is None or customer.realm_id != realm_id:
-                portal_sign_out(s, token)  # a login of another realm's portal
-                s.commit()
-                raise PortalLoginRefused()
+            token = portal_sign_in(s, login, password, realm_id=realm_id)
     except PortalLoginRefused as err:
         st.error(str(err))
         return
