@@ -21,6 +21,7 @@ from jet.addresses import assign
 from jet.audit import Actor
 from jet.catalog import load_catalog_file
 from jet.config import PROJECT_ROOT
+from jet.contact_messages import leave_message
 from jet.nas import add_nas_client
 from jet.quality.frames import Hold
 from jet.quality.results import Finding, record
@@ -333,6 +334,14 @@ def test_the_account_page_shows_its_own_usage_and_sessions(home):
     assert page["usage"].rows() == [(date.today(), "radius", 2.5)]
     assert page["sessions"].is_empty() and page["invoices"].is_empty()
     assert page["balance"].startswith("0")
+    assert page["messages"].is_empty()
+    with session(home.db_url) as s:  # the customer writes from the portal
+        leave_message(s, Actor("ann", "portal"), "ann", "Slow evenings", "Since Monday.")
+        s.commit()
+    left = data.account_page(home, HELPDESK, "ann")["messages"]
+    assert left.select("author", "subject", "body").rows() == [
+        ("ann", "Slow evenings", "Since Monday.")
+    ]
 
 
 def test_plan_changes_suspension_and_disconnect_as_the_staff_member(home):

@@ -210,7 +210,7 @@ def test_helpdesk_finds_and_opens_an_account_of_its_realm(console: Settings) -> 
     at.run()
     assert not at.exception and not at.error
     assert [t.label for t in at.tabs] == [
-        "Profile", "Subscriptions", "Usage", "Sessions", "Invoices", "Payments", "Audit"
+        "Profile", "Subscriptions", "Usage", "Sessions", "Invoices", "Payments", "Messages", "Audit"
     ]  # fmt: skip
     labels = {b.label for b in at.button}
     assert {"Suspend", "Reactivate", "Reset password"} <= labels

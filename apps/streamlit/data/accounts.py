@@ -21,6 +21,7 @@ from apps.streamlit.data.marts import SCOPED, frame, has, in_scope
 from ingest.radius.open_sessions import open_sessions
 from jet.account_views import account_detail, find_accounts, payments
 from jet.config import Settings
+from jet.contact_messages import messages
 from jet.roles import Staff, check
 from jet.store.db import session
 from reports.issued_invoices import pdf_path
@@ -70,7 +71,8 @@ def search_accounts(
 def account_page(settings: Settings, staff: Staff, account_id: str) -> dict[str, Any]:
     """The account page: profile (with its static address and assigned networks, as `jet
     account show` has them), hierarchy, subscriptions, daily usage, open sessions,
-    invoices (with their PDF's path), payments and balance, audit trail."""
+    invoices (with their PDF's path), payments and balance, the messages the customer
+    left in the portal, audit trail."""
     today = date.today()
     with session(settings.db_url) as s:
         realm = account_realm(s, staff, "account.read", account_id)
@@ -78,6 +80,7 @@ def account_page(settings: Settings, staff: Staff, account_id: str) -> dict[str,
             check(s, staff, shown, realm, about=account_id)
         detail = account_detail(s, account_id, today, invoices=24, audit=50)
         paid = payments(s, account_id)
+        left = messages(s, account_id)
     invoices = [
         {**i, "pdf_path": str(pdf_path(settings, realm, i["number"]))} for i in detail["invoices"]
     ]
@@ -104,6 +107,9 @@ def account_page(settings: Settings, staff: Staff, account_id: str) -> dict[str,
             schema=["id", "kind", "date", "amount", "method", "reference", "of_payment", "reason"],
         ),
         "balance": f"{detail['balance']['amount']} ({detail['balance']['kind']})",
+        "messages": pl.DataFrame(
+            left, schema=["id", "created_at", "author", "subject", "body", "mailed_to", "mailed_at"]
+        ),
         "audit": pl.DataFrame(detail["audit"]),
     }
 

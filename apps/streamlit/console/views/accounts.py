@@ -47,7 +47,9 @@ realm = profile.get("realm_id")
 st.header(f"{profile.get('name') or account_id} · {account_id}")
 st.caption(f"realm {realm} · {profile.get('status', '')}")
 
-tabs = st.tabs(["Profile", "Subscriptions", "Usage", "Sessions", "Invoices", "Payments", "Audit"])
+tabs = st.tabs(
+    ["Profile", "Subscriptions", "Usage", "Sessions", "Invoices", "Payments", "Messages", "Audit"]
+)
 with tabs[0]:
     st.json({k: str(v) for k, v in profile.items()}, expanded=True)
     if acct.get("hierarchy") is not None:
@@ -69,4 +71,6 @@ with tabs[5]:
     st.metric("Balance", str(acct["balance"]))
     st.dataframe(acct["payments"], hide_index=True)
 with tabs[6]:
+    st.dataframe(acct["messages"], hide_index=True)  # left in the customer portal
+with tabs[7]:
     st.dataframe(acct["audit"], hide_index=True)
