@@ -31,6 +31,7 @@ from jet.portal_logins import (
 from jet.prepaid import top_up
 from jet.store.db import session
 from jet.store.models import AuditEntry, CardCharge, Event, Invoice
+from reports.statement_pdf import render_statements
 from schemas.raw import RADIUS
 from tests.ledger_fixtures import issue
 from tests.portal_home import CYCLE, STAFF, TODAY, UTC_TIME, portal_home, publish_mart  # noqa: F401
@@ -156,6 +157,25 @@ def test_a_company_sees_its_users_and_its_own_bills(home):
     assert portal.invoice_file(home, company, number_of(home, "bigco")).exists()
     assert portal.dues(home, company, "sue")["balance"] == "150.00"
     assert refusals(home) == []
+
+
+def test_statements_of_ones_own_accounts_only(home):
+    month = f"{CYCLE:%Y-%m}"
+    assert portal.statements(home, who(home, "ann"), "ann") == []
+    assert len(render_statements(home, CYCLE)) == 3  # ann, bigco and sky have entries
+    assert portal.statements(home, who(home, "ann"), "ann") == [month]
+    path = portal.statement_file(home, who(home, "ann"), "ann", month)
+    assert path.read_bytes().startswith(b"%PDF")
+    assert portal.statements(home, who(home, "bigco"), "bigco") == [month]
+    assert portal.statements(home, who(home, "sue"), "sue") == []  # billed to bigco
+    for customer_id, theirs in (("ann", "sky"), ("sue", "bigco"), ("sue", "olaf")):
+        with pytest.raises(NotYours):
+            portal.statement_file(home, who(home, customer_id), theirs, month)
+        with pytest.raises(NotYours):
+            portal.statements(home, who(home, customer_id), theirs)
+    assert {r.after["asked"] for r in refusals(home)} == {"sky", "bigco", "olaf"}
+    with pytest.raises(portal.NotWritten, match="no statement of 2020-01"):
+        portal.statement_file(home, who(home, "ann"), "ann", "2020-01")
 
 
 def test_receipts_only_of_ones_own_payments(home):

@@ -41,9 +41,11 @@ from jet.network_access import price_per_second
 from jet.prepaid import credit_left
 from jet.realms import catalog_on
 from jet.signup import first_top_up_due
+from jet.statements import parse_month
 from jet.store.db import session
 from reports.issued_invoices import pdf_path
 from reports.receipt_pdf import write_receipt
+from reports.statement_pdf import statement_path
 from reports.write_once import write_once
 
 
@@ -131,6 +133,28 @@ def _einvoice(pdf: Path, number: str) -> bytes:
     if not xml:
         raise NotWritten(f"{number} carries no e-invoice: its realm turned Factur-X off")
     return xml
+
+
+def statements(settings: Settings, customer: Customer, account_id: str) -> list[str]:
+    """The months (YYYY-MM, newest first) whose statement of one of the customer's accounts
+    is written: a billing account's monthly statement (docs/statements.md)."""
+    with session(settings.db_url) as s:
+        own(s, customer, account_id, "statements")
+    folder = statement_path(settings, customer.realm_id, account_id, date.today()).parent
+    return sorted(
+        (p.stem.removeprefix(f"{account_id}-") for p in folder.glob(f"{account_id}-????-??.pdf")),
+        reverse=True,
+    )
+
+
+def statement_file(settings: Settings, customer: Customer, account_id: str, month: str) -> Path:
+    """The statement PDF of one of the customer's accounts for `month` (YYYY-MM)."""
+    with session(settings.db_url) as s:
+        own(s, customer, account_id, "statements")
+    path = statement_path(settings, customer.realm_id, account_id, parse_month(month))
+    if not path.exists():
+        raise NotWritten(f"no statement of {month} is written: statements follow a month's end")
+    return path
 
 
 def receipt_file(settings: Settings, customer: Customer, payment_id: int) -> Path:

@@ -16,6 +16,14 @@ if owed["billed_elsewhere"]:
     st.info("This account's charges are billed to the company it belongs to.")
 else:
     st.metric("Balance due", f"{owed['currency']} {owed['balance']}")
+with shown_refusals():
+    months = portal.statements(settings, customer, account)
+if months:
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    month = left.selectbox("Statement of the month", months)
+    with shown_refusals(stop=False):
+        kept = portal.statement_file(settings, customer, account, month)
+        right.download_button("Statement PDF", kept.read_bytes(), kept.name, "application/pdf")
 if issued.is_empty():
     st.caption("No invoices yet.")
     st.stop()
