@@ -10,8 +10,8 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from apps.streamlit.console.context import shown_refusals
 from apps.streamlit.data import actions
+from apps.streamlit.refusals import shown_refusals
 from jet.config import Settings
 from jet.roles import Staff, allowed
 

@@ -1,5 +1,4 @@
-"""What every console page begins with: the settings and the signed-in staff member, and
-refusals shown as messages rather than tracebacks.
+"""What every console page begins with: the settings and the signed-in staff member.
 
 Each page asks for the staff member itself (not trusting that the navigation only offered
 it to those allowed): the guard is `roles.check` in the data layer, and a page opened by
@@ -7,14 +6,11 @@ any route still goes through it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import streamlit as st
 
 from apps.streamlit.auth.staff_login import sign_in_form, signed_in
+from apps.streamlit.refusals import shown_refusals
 from jet.config import Settings
-from jet.errors import JetError
 from jet.roles import Staff, check
 from jet.store.db import session
 
@@ -33,16 +29,3 @@ def page(action: str) -> tuple[Settings, Staff]:
     with shown_refusals(), session(settings.db_url) as s:
         check(s, staff, action, realm, about="console page")
     return settings, staff
-
-
-@contextmanager
-def shown_refusals(stop: bool = True) -> Iterator[None]:
-    """A refusal (`Forbidden`, or any JetError: an unknown account, a catalog that does not
-    validate) shown as its message; with `stop`, the rest of the page is not run (a read
-    that failed), without, it is (an action that failed, under its form)."""
-    try:
-        yield
-    except JetError as err:
-        st.error(str(err), icon=":material/block:")
-        if stop:
-            st.stop()

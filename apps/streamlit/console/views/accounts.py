@@ -9,7 +9,8 @@ import streamlit as st
 from apps.streamlit import data
 from apps.streamlit.console import account_forms
 from apps.streamlit.console.charts import chart
-from apps.streamlit.console.context import page, shown_refusals
+from apps.streamlit.console.context import page
+from apps.streamlit.refusals import shown_refusals
 from jet.roles import allowed
 
 settings, staff = page("account.read")

@@ -6,8 +6,9 @@ from datetime import date
 import streamlit as st
 
 from apps.streamlit import data
-from apps.streamlit.console.context import page, shown_refusals
+from apps.streamlit.console.context import page
 from apps.streamlit.data import actions
+from apps.streamlit.refusals import shown_refusals
 
 settings, staff = page("billing.run")
 st.title("Billing")

@@ -4,8 +4,9 @@ checked with the same messages as `jet catalog load`."""
 import streamlit as st
 
 from apps.streamlit import data
-from apps.streamlit.console.context import page, shown_refusals
+from apps.streamlit.console.context import page
 from apps.streamlit.data import actions
+from apps.streamlit.refusals import shown_refusals
 from jet.roles import ALLOWED
 
 settings, staff = page("catalog.read")

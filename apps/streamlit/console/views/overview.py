@@ -5,7 +5,8 @@ import streamlit as st
 
 from apps.streamlit import data
 from apps.streamlit.console.charts import chart, metrics
-from apps.streamlit.console.context import page, shown_refusals
+from apps.streamlit.console.context import page
+from apps.streamlit.refusals import shown_refusals
 
 settings, staff = page("overview.read")
 st.title("Overview")

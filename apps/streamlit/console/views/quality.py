@@ -3,7 +3,8 @@
 import streamlit as st
 
 from apps.streamlit import data
-from apps.streamlit.console.context import page, shown_refusals
+from apps.streamlit.console.context import page
+from apps.streamlit.refusals import shown_refusals
 
 settings, staff = page("quality.read")
 st.title("Quality")

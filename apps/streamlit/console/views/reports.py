@@ -3,8 +3,9 @@ download. They span every realm, so only staff of every realm may read them."""
 
 import streamlit as st
 
-from apps.streamlit.console.context import page, shown_refusals
+from apps.streamlit.console.context import page
 from apps.streamlit.console.navigation import exports
+from apps.streamlit.refusals import shown_refusals
 from jet.roles import check
 from jet.store.db import session
 

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from apps.streamlit.console.context import shown_refusals
 from apps.streamlit.data import portal_actions
 from apps.streamlit.portal.context import page
+from apps.streamlit.refusals import shown_refusals
 
 settings, customer, account = page("Contact")
 with st.form("contact", clear_on_submit=True):

@@ -4,9 +4,9 @@ password."""
 import streamlit as st
 
 from apps.streamlit.auth.customer_login import TOKEN
-from apps.streamlit.console.context import shown_refusals
 from apps.streamlit.data import portal, portal_actions
 from apps.streamlit.portal.context import page
+from apps.streamlit.refusals import shown_refusals
 
 settings, customer, account = page("Details")
 with shown_refusals():

@@ -3,9 +3,9 @@ what is due."""
 
 import streamlit as st
 
-from apps.streamlit.console.context import shown_refusals
 from apps.streamlit.data import portal
 from apps.streamlit.portal.context import page
+from apps.streamlit.refusals import shown_refusals
 
 settings, customer, account = page("Invoices")
 with shown_refusals():

@@ -5,9 +5,9 @@ import uuid
 
 import streamlit as st
 
-from apps.streamlit.console.context import shown_refusals
 from apps.streamlit.data import portal, portal_actions
 from apps.streamlit.portal.context import page
+from apps.streamlit.refusals import shown_refusals
 
 FORM_KEY = "jet_portal_pay_key"  # one per form shown: a second submit charges nothing
 

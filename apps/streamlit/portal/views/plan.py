@@ -3,9 +3,9 @@ confirmed (the rating of `jet invoice preview`), and the change (CoA to the sess
 
 import streamlit as st
 
-from apps.streamlit.console.context import shown_refusals
 from apps.streamlit.data import portal, portal_actions
 from apps.streamlit.portal.context import page
+from apps.streamlit.refusals import shown_refusals
 
 PREVIEW = "jet_portal_plan_preview"  # (account, plan) of the preview shown
 

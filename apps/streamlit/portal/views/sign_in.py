@@ -3,8 +3,8 @@
 import streamlit as st
 
 from apps.streamlit.auth.customer_login import sign_in_form
-from apps.streamlit.console.context import shown_refusals
 from apps.streamlit.portal.context import base_url, realm_page
+from apps.streamlit.refusals import shown_refusals
 from jet.portal_logins import request_password_reset
 from jet.store.db import session
 

@@ -3,8 +3,8 @@ is followed (views/verify.py)."""
 
 import streamlit as st
 
-from apps.streamlit.console.context import shown_refusals
 from apps.streamlit.portal.context import base_url, client_address, realm_page
+from apps.streamlit.refusals import shown_refusals
 from jet.portal_realms import portal_of
 from jet.signup import start_signup
 from jet.store.db import session

@@ -4,9 +4,9 @@ end, bytes, NAS), and for a prepaid account its credit and what it still buys.""
 import polars as pl
 import streamlit as st
 
-from apps.streamlit.console.context import shown_refusals
 from apps.streamlit.data import portal
 from apps.streamlit.portal.context import page
+from apps.streamlit.refusals import shown_refusals
 
 settings, customer, account = page("Usage")
 with shown_refusals():

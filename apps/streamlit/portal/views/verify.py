@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from apps.streamlit.console.context import shown_refusals
 from apps.streamlit.portal.context import realm_page
+from apps.streamlit.refusals import shown_refusals
 from jet.signup import verify_signup
 from jet.store.db import session
 
