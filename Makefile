@@ -7,7 +7,7 @@ export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 export UV_NO_PROGRESS := 1
 
-.PHONY: install demo console test test-unit test-integration bench lint dagster clean
+.PHONY: install demo console portal test test-unit test-integration bench lint dagster clean
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,10 @@ demo: install
 # The staff console, https://localhost:8501 with the certificate `make demo` made.
 console: install
 	$(VENV)/bin/jet console serve
+
+# The customer portal, https://localhost:8502/?realm=acme (docs/portal.md).
+portal: install
+	$(VENV)/bin/jet portal serve
 
 test: install
 	$(VENV)/bin/pytest -q

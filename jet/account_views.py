@@ -21,8 +21,17 @@ from jet import ledger
 from jet.accounts import get_account, profile
 from jet.addresses import assignments
 from jet.audit import entries
+from jet.ledger_documents import due_date
 from jet.money import format_money
-from jet.store.models import Account, AuditEntry, Invoice, InvoiceLine, IpAssignment, Realm
+from jet.store.models import (
+    Account,
+    AuditEntry,
+    Invoice,
+    InvoiceLine,
+    IpAssignment,
+    LedgerEntry,
+    Realm,
+)
 from jet.store.models import Subscription as Sub
 
 
@@ -212,6 +221,45 @@ def payments(s: Session, account_id: str) -> list[dict[str, Any]]:
         for e in ledger.entries(s, account_id)
         if e.invoice_id is None
     ]
+
+
+def issued_invoices(s: Session, account_id: str, limit: int = 60) -> list[dict[str, Any]]:
+    """The invoices and credit notes issued to the account itself (not a parent's that
+    carry its lines: those show its siblings too), newest first, each with what was paid
+    of it, what is still due and by when."""
+    account = get_account(s, account_id)
+    places = s.get(Realm, account.realm_id).minor_units
+    found = list(
+        s.execute(
+            select(Invoice, LedgerEntry)
+            .join(LedgerEntry, LedgerEntry.invoice_id == Invoice.id)
+            .where(Invoice.account_id == account_id)
+            .order_by(Invoice.bill_date.desc(), Invoice.id.desc())
+            .limit(limit)
+        ).tuples()
+    )
+    paid = ledger.paid_of(s, [entry.id for _, entry in found if entry.amount > 0])
+    due_on = {day: due_date(s, account.realm_id, day) for day in {i.bill_date for i, _ in found}}
+    rows = []
+    for invoice, entry in found:
+        due = max(entry.amount - paid.get(entry.id, Decimal(0)), Decimal(0))
+        rows.append(
+            {
+                "number": invoice.number,
+                "kind": invoice.kind,
+                "bill_date": invoice.bill_date.isoformat(),
+                "due_date": due_on[invoice.bill_date].isoformat(),
+                "currency": invoice.currency,
+                "total": format_money(invoice.total, places),
+                "due": format_money(due, places),
+            }
+        )
+    return rows
+
+
+def invoice_holder(s: Session, number: str) -> str | None:
+    """The account an invoice or credit note numbered `number` was issued to, if any."""
+    return s.scalar(select(Invoice.account_id).where(Invoice.number == number))
 
 
 def _invoices(s: Session, account_id: str, limit: int, places: int) -> list[dict[str, Any]]:

@@ -615,15 +615,7 @@ def set_radius_password(
     it is."""
     account = get_account(session, account_id)
     if password is not None:
-        size = len(password.encode())
-        if not password:
-            raise AccountError("the password is empty: give one, or --remove to remove it")
-        if size > MAX_PASSWORD:
-            raise AccountError(
-                f"the password has {size} bytes; RADIUS carries at most {MAX_PASSWORD}"
-            )
-        if "\0" in password:
-            raise AccountError("the password holds a NUL character, which PAP cannot carry")
+        check_radius_password(password)
     had = account.radius_password is not None
     account.radius_password = password
     state = "removed" if password is None else "set"
@@ -639,6 +631,17 @@ def set_radius_password(
     )
     publish(session, "password.changed", account_id, {"account": account_id, "password": state})
     return account
+
+
+def check_radius_password(password: str) -> None:
+    """Refuse a RADIUS password a NAS cannot carry."""
+    size = len(password.encode())
+    if not password:
+        raise AccountError("the password is empty: give one, or --remove to remove it")
+    if size > MAX_PASSWORD:
+        raise AccountError(f"the password has {size} bytes; RADIUS carries at most {MAX_PASSWORD}")
+    if "\0" in password:
+        raise AccountError("the password holds a NUL character, which PAP cannot carry")
 
 
 def update_account(

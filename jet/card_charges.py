@@ -14,6 +14,7 @@ a refund through `jet.ledger.take_back`, the one door of each (docs/cards.md).""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,7 +28,7 @@ from jet.audit import Actor, record
 from jet.cards import cards, realm_gateway
 from jet.config import Settings
 from jet.deliveries import Delivered, Failed, Result, Subscriber
-from jet.gateways import CardError, GatewayError, Outcome
+from jet.gateways import CardError, Gateway, GatewayError, Outcome, parse_card
 from jet.ledger import ZERO, open_entries, parse_amount, record_payment, take_back
 from jet.outbox import event_row, publish
 from jet.store.db import session
@@ -98,6 +99,21 @@ def top_up(
     """Charge `amount` to a prepaid account's card and record it as a top-up; the
     attempt, charged or declined. The same `key` again returns the first attempt and
     charges nothing."""
+    account, realm, amount = _prepaid(s, account_id, amount)
+    key = f"card:top_up:{key or uuid4().hex}"
+    made = _made(s, key, account_id, amount)
+    if made is not None:
+        return made
+    stored = cards(s, account_id)
+    if not stored:
+        raise CardError(f"{account_id} has no stored card: `jet card add {account_id}` first")
+    day = day or datetime.now(UTC).date()
+    gateway, _ = realm_gateway(s, account.realm_id, day)
+    return _charge(s, actor, gateway, stored[0], stored[0].token, amount, key, day, kind="top_up")
+
+
+def _prepaid(s: Session, account_id: str, amount: str | Decimal) -> tuple[Account, Realm, Decimal]:
+    """The prepaid billing account a top-up goes to, its realm, and the amount checked."""
     account = paying_account(s, account_id, "top up", CardError)
     if not account.prepaid:
         raise CardError(
@@ -105,27 +121,146 @@ def top_up(
             f"`jet payment record {account_id} AMOUNT --method card` records a card payment"
         )
     realm = s.get(Realm, account.realm_id)
-    amount = parse_amount(amount, realm.minor_units, realm.currency)
-    key = f"card:top_up:{key or uuid4().hex}"
-    made = s.scalar(select(CardCharge).where(CardCharge.key == key))
-    if made is not None:
-        if made.account_id != account_id or made.amount != amount:
-            raise CardError(f"key {key} was used for another top-up: give a new one")
-        return made
-    stored = cards(s, account_id)
-    if not stored:
-        raise CardError(f"{account_id} has no stored card: `jet card add {account_id}` first")
+    return account, realm, parse_amount(amount, realm.minor_units, realm.currency)
+
+
+@dataclass(frozen=True, slots=True)
+class CardPayment:
+    """A charge of a card typed in (the portal's Pay page): the attempt as the gateway
+    answered (`charge.entry_id` the payment's ledger entry, None when declined) and the
+    card as people see it."""
+
+    charge: CardCharge
+    brand: str
+    last4: str
+
+    @property
+    def charged(self) -> bool:
+        return self.charge.outcome == "charged"
+
+
+def pay_invoice_now(
+    s: Session,
+    actor: Actor,
+    number: str,
+    card_number: str,
+    expiry: str,
+    cvc: str | None,
+    key: str | None = None,
+    day: date | None = None,
+) -> CardPayment:
+    """Charge what is still open of issued invoice `number` to a card the customer types
+    in, now, and record it against that invoice (`record_payment`). The card is checked
+    as a stored one is and sent to the realm's gateway, but not kept: Jet keeps only the
+    attempt. The same `key` again returns the first attempt and charges nothing (a page
+    submitted twice)."""
     day = day or datetime.now(UTC).date()
-    gateway, _ = realm_gateway(s, account.realm_id, day)
-    card = stored[0]
-    outcome = gateway.charge(card.token, amount, realm.currency, key, day)
-    charge = _attempt(s, card, "top_up", key, amount, realm.currency, outcome)
+    debit = s.scalar(
+        select(LedgerEntry)
+        .join(Invoice, Invoice.id == LedgerEntry.invoice_id)
+        .where(Invoice.number == number, Invoice.kind == "invoice")
+    )
+    if debit is None:
+        raise CardError(f"there is no invoice {number}: give the number printed on it")
+    key = f"card:pay:{debit.id}:{key or uuid4().hex}"
+    left = next((d.left for d in open_entries(s, debit.account_id)[1] if d.entry.id == debit.id),
+                ZERO)  # fmt: skip
+    if left <= 0 and _made(s, key, debit.account_id, None) is None:
+        raise CardError(f"{number} is paid: nothing is due on it")
+    paying_account(s, debit.account_id, "pay the invoice", CardError)
+    return _charge_typed(
+        s, actor, debit.account_id, (card_number, expiry, cvc), left, key, day,
+        kind="charge", invoice=number, entry_id=debit.id,
+    )  # fmt: skip
+
+
+def top_up_now(
+    s: Session,
+    actor: Actor,
+    account_id: str,
+    amount: str | Decimal,
+    card_number: str,
+    expiry: str,
+    cvc: str | None,
+    key: str | None = None,
+    day: date | None = None,
+) -> CardPayment:
+    """A prepaid account's top-up charged to a card typed in (not kept), as `top_up`
+    charges the stored one."""
+    _, _, amount = _prepaid(s, account_id, amount)
+    key = f"card:top_up:{key or uuid4().hex}"
+    day = day or datetime.now(UTC).date()
+    return _charge_typed(s, actor, account_id, (card_number, expiry, cvc), amount, key, day,
+                         kind="top_up")  # fmt: skip
+
+
+def _charge_typed(
+    s: Session,
+    actor: Actor,
+    account_id: str,
+    typed: tuple[str, str, str | None],
+    amount: Decimal,
+    key: str,
+    day: date,
+    *,
+    kind: str,
+    invoice: str | None = None,
+    entry_id: int | None = None,
+) -> CardPayment:
+    """Charge `amount` to the card `typed` (number, expiry, CVC), not kept, under
+    idempotency `key`. An attempt already made with `key` is returned as it was."""
+    card = parse_card(*typed, day)
+    made = _made(s, key, account_id, amount if kind == "top_up" else None)
+    if made is not None:
+        return CardPayment(made, card.brand, card.number[-4:])
+    gateway, _ = realm_gateway(s, s.get(Account, account_id).realm_id, day)
+    stored = gateway.store(card)
+    charge = _charge(s, actor, gateway, (account_id, None), stored.token, amount, key, day,
+                     kind=kind, invoice=invoice)  # fmt: skip
+    charge.invoice_entry_id = entry_id
+    s.flush()
+    return CardPayment(charge, stored.brand, stored.last4)
+
+
+def _made(s: Session, key: str, account_id: str, amount: Decimal | None) -> CardCharge | None:
+    """The attempt made with `key` already, if any; a CardError if it was another
+    account's, or (`amount` given) of another amount."""
+    made = s.scalar(select(CardCharge).where(CardCharge.key == key))
+    if made is not None and (
+        made.account_id != account_id or (amount is not None and made.amount != amount)
+    ):
+        raise CardError(f"key {key} was used for another payment: give a new one")
+    return made
+
+
+def _charge(
+    s: Session,
+    actor: Actor,
+    gateway: Gateway,
+    card: PaymentCard | tuple[str, None],
+    token: str,
+    amount: Decimal,
+    key: str,
+    day: date,
+    *,
+    kind: str,
+    invoice: str | None = None,
+) -> CardCharge:
+    """One charge of `token` (the stored `card`, or a typed one's) for `amount`: the
+    attempt row, and the payment (`kind` top_up: a top-up; else against `invoice` when
+    given) or the decline's audit row and event."""
+    account_id = card.account_id if isinstance(card, PaymentCard) else card[0]
+    currency = s.get(Realm, s.get(Account, account_id).realm_id).currency
+    outcome = gateway.charge(token, amount, currency, key, day)
+    charge = _attempt(s, card, kind, key, amount, currency, outcome)
     if outcome.charged:
-        paid = record_payment(s, actor, account_id, amount, "card", reference=outcome.reference,
-                              day=day, key=key, kind="top_up")  # fmt: skip
+        paid = record_payment(
+            s, actor, account_id, amount, "card", reference=outcome.reference, day=day,
+            invoice=invoice, key=key, kind="top_up" if kind == "top_up" else "payment",
+        )  # fmt: skip
         charge.entry_id = paid.id
     else:
-        _declined(s, actor, charge, {})
+        _declined(s, actor, charge, {"invoice": invoice} if invoice else {})
     return charge
 
 
@@ -171,21 +306,23 @@ def charges(s: Session, account_id: str) -> list[CardCharge]:
 
 def _attempt(
     s: Session,
-    card: PaymentCard,
+    card: PaymentCard | tuple[str, None],
     kind: str,
     key: str,
     amount: Decimal,
     currency: str,
     answer: Outcome | str,
 ) -> CardCharge:
-    """The row of a call to the gateway: its charge `Outcome`, or a refund's reference."""
+    """The row of a call to the gateway: its charge `Outcome`, or a refund's reference;
+    `card` the stored card, or (account, None) for a card typed in and not kept."""
     if isinstance(answer, str):
         outcome, reason, reference = "refunded", None, answer
     else:
         outcome = "charged" if answer.charged else "declined"
         reason, reference = answer.reason, answer.reference
+    account_id, card_id = (card.account_id, card.id) if isinstance(card, PaymentCard) else card
     charge = CardCharge(
-        account_id=card.account_id, card_id=card.id, kind=kind, key=key, at=datetime.now(UTC),
+        account_id=account_id, card_id=card_id, kind=kind, key=key, at=datetime.now(UTC),
         amount=amount, currency=currency, outcome=outcome, reason=reason, reference=reference,
     )  # fmt: skip
     s.add(charge)

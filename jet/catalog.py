@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from jet import bank_ids
+from jet import customer_fields as fields
 from jet.errors import JetError
 from jet.gl_accounts import LedgerAccounts
 from jet.realm_branding import Branding, PaymentDetails, Seller, with_paths_from
@@ -61,6 +62,9 @@ _IDENT = re.compile(r"[a-z0-9][a-z0-9_-]*")
 RADIUS_INTEGER_MAX = 2**32 - 1  # a RADIUS integer is 32 bits, unsigned (RFC 2865 section 5)
 # A Mikrotik-Rate-Limit as a plan sets it: upload/download in bit/s, with k, M or G (x1000).
 _RATE_LIMIT = re.compile(r"([1-9][0-9]*)([kMG]?)/([1-9][0-9]*)([kMG]?)")
+# A host name: dot-separated labels of letters, digits and inner hyphens.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 _RATE_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9}
 
 Loc = tuple[str | int, ...]
@@ -348,6 +352,49 @@ class Mail(_Frozen):
     body: Template | None = None
 
 
+class Portal(_Frozen):
+    """The realm's customer portal (docs/portal-accounts.md): whether anyone may `signup`
+    there, the `hosts` it answers on (the realm is chosen by host name), the public `plans`
+    a customer may choose (each a plan of this catalog), where contact messages go
+    (`support_email`), and for a prepaid realm the `first_top_up` a new account pays
+    before it is of use."""
+
+    signup: bool = False
+    hosts: tuple[str, ...] = ()
+    plans: tuple[str, ...] = ()
+    support_email: str | None = None
+    first_top_up: Money | None = None
+
+    @field_validator("hosts")
+    @classmethod
+    def _hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        hosts = tuple(h.strip().lower().rstrip(".") for h in value)
+        for host in hosts:
+            if not _HOST.fullmatch(host):
+                raise ValueError(
+                    f"{host!r} is not a host name: give names such as portal.acme.example "
+                    "(no scheme, port or path)"
+                )
+        if len(set(hosts)) != len(hosts):
+            raise ValueError("a host is given twice: give each host once")
+        return hosts
+
+    @field_validator("support_email")
+    @classmethod
+    def _support_email(cls, value: str | None) -> str | None:
+        try:
+            return fields.email(value)
+        except fields.FieldError as err:
+            raise ValueError(str(err)) from None
+
+    @field_validator("first_top_up")
+    @classmethod
+    def _first_top_up(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and value <= 0:
+            raise ValueError('give an amount above 0 such as "20.00", or leave first_top_up out')
+        return value
+
+
 class Realm(_Frozen):
     """Who bills: currency, tax and cycle settings shared by every account of the realm,
     and how it collects (all optional, docs/payments.md): `payment_terms` days from the
@@ -377,6 +424,8 @@ class Realm(_Frozen):
     seller: Seller | None = None
     payment: PaymentDetails | None = None
     branding: Branding | None = None
+    # Its customer portal (docs/portal-accounts.md); None: the realm has none.
+    portal: Portal | None = None
 
     @field_validator("dunning")
     @classmethod
@@ -443,6 +492,9 @@ class Realm(_Frozen):
             _refuse([(("cycle_day",), f"expected a day from 1 to 28, got {day}")])
         elif self.cycle == "anniversary" and day is not None:
             _refuse([(("cycle_day",), f"an anniversary cycle takes no cycle_day, got {day}")])
+        if self.portal and self.portal.first_top_up is not None and self.prepaid is None:
+            _refuse([(("portal", "first_top_up"), "a first top-up is for a prepaid realm: "
+                      "add prepaid (its low_balance) or remove first_top_up")])  # fmt: skip
         if self.sepa is not None and self.currency != "EUR":
             _refuse([(("sepa",), f"SEPA direct debit collects euros; the realm's currency is "
                                  f"{self.currency}: remove sepa or bill in EUR")])  # fmt: skip
@@ -660,6 +712,11 @@ class Catalog(_Frozen):
                 defined = ", ".join(self.products)
                 msg = f"names unknown product {name!r}; the catalog defines: {defined}"
                 problems.append((("realm", "ledger_accounts", "products", name), msg))
+        for name in self.realm.portal.plans if self.realm.portal else ():
+            if name not in self.plans:
+                defined = ", ".join(self.plans)
+                msg = f"names unknown plan {name!r}; the catalog defines: {defined}"
+                problems.append((("realm", "portal", "plans"), msg))
         _refuse(problems)
         return self
 
@@ -790,8 +847,13 @@ def _allowed_keys(loc: Loc) -> list[str]:
     match loc:
         case ("realm",):
             model: type[BaseModel] = Realm
-        case ("realm", "seller" | "payment" | "branding" as block):
-            model = {"seller": Seller, "payment": PaymentDetails, "branding": Branding}[block]
+        case ("realm", "seller" | "payment" | "branding" | "portal" as block):
+            model = {
+                "seller": Seller,
+                "payment": PaymentDetails,
+                "branding": Branding,
+                "portal": Portal,
+            }[block]
         case ("products", _):
             model = Product
         case ("products", _, "tiers", int()):

@@ -42,6 +42,7 @@ TOPICS = (
     "card.declined",
     "prepaid.low_balance",
     "prepaid.exhausted",
+    "contact.message_left",
 )
 
 

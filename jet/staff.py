@@ -9,16 +9,11 @@ audit entry in the same transaction; a refused sign-in is committed before it is
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import NoReturn
 
 import pyotp
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -27,6 +22,17 @@ from jet.customer_fields import FieldError
 from jet.customer_fields import email as checked_email
 from jet.errors import JetError
 from jet.ledger_documents import utc
+from jet.passwords import (
+    decoy,
+    digest,
+    failed,
+    hasher,
+    locked_until,
+    new_token,
+    still_open,
+    succeeded,
+    verify,
+)
 from jet.roles import ROLES, Staff
 from jet.store.models import Realm, StaffMember, StaffSession
 
@@ -35,12 +41,8 @@ LOCK_AFTER = 5  # failed sign-ins in a row
 LOCK_FOR = timedelta(minutes=15)
 IDLE_FOR = timedelta(hours=8)  # a session ends this long after its last use ...
 LASTS_FOR = timedelta(hours=12)  # ... and this long after sign-in, whatever its use
-# last_seen_at is written at most this often: a console page reruns on every click, and
-# a write each time would make SQLite's one writer the console's bottleneck.
 SEEN_EVERY = timedelta(minutes=1)
 TOTP_ISSUER = "Jet"
-
-_hasher = PasswordHasher()
 
 
 class StaffError(JetError, ValueError):
@@ -86,7 +88,7 @@ def add_staff(
         name=name.strip() or email,
         role=role,
         realms=realms,
-        password_hash=_hasher.hash(password),
+        password_hash=hasher.hash(password),
         disabled=False,
         failed_attempts=0,
         created_at=datetime.now(UTC),
@@ -117,7 +119,7 @@ def list_staff(s: Session) -> list[dict]:
             "disabled": m.disabled,
             "totp": m.totp_secret is not None,
             "last_login": m.last_login_at and utc(m.last_login_at),
-            "locked_until": _locked_until(m, now),
+            "locked_until": locked_until(m, now),
         }
         for m in s.scalars(select(StaffMember).order_by(StaffMember.email))
     ]
@@ -163,7 +165,7 @@ def set_staff_password(s: Session, actor: Actor, email: str, password: str) -> N
     """Give `email` a new password; their open sessions end and a lockout is lifted."""
     member = _member(s, email)
     _check_password(password)
-    member.password_hash = _hasher.hash(password)
+    member.password_hash = hasher.hash(password)
     member.failed_attempts, member.locked_until = 0, None
     ended = _end_sessions(s, member)
     record(
@@ -210,13 +212,13 @@ def sign_in(
     member = s.scalar(select(StaffMember).where(StaffMember.email == typed))
     # The hash is checked whatever else is wrong, so that the time taken does not say
     # which e-mails are staff.
-    good_password = _verify(member.password_hash if member else _decoy(), password)
+    good_password = verify(member.password_hash if member else decoy(), password)
     if member is None:
         _refuse(s, typed, "unknown e-mail")
     if member.disabled:
         _refuse(s, member.email, "disabled")
-    if locked_until := _locked_until(member, now):
-        _refuse(s, member.email, "locked", locked_until=locked_until)
+    if until := locked_until(member, now):
+        _refuse(s, member.email, "locked", locked_until=until)
     if not good_password:
         _failed(s, member, "wrong password", now)
     if member.totp_secret is not None:
@@ -228,13 +230,11 @@ def sign_in(
         if member.totp_last_step is not None and step <= member.totp_last_step:
             _failed(s, member, "TOTP code used already", now)
         member.totp_last_step = step
-    if _hasher.check_needs_rehash(member.password_hash):
-        member.password_hash = _hasher.hash(password)
-    member.failed_attempts, member.locked_until, member.last_login_at = 0, None, now
-    token = secrets.token_urlsafe(32)
+    succeeded(member, password, now)
+    token = new_token()
     s.add(
         StaffSession(
-            token_sha256=_digest(token), staff_id=member.id, created_at=now, last_seen_at=now
+            token_sha256=digest(token), staff_id=member.id, created_at=now, last_seen_at=now
         )
     )
     record(s, Actor(member.email, "console"), "staff.signed_in", "staff", member.email)
@@ -246,24 +246,20 @@ def staff_of(s: Session, token: str, now: datetime | None = None) -> Staff | Non
     expired (`IDLE_FOR` after its last use, `LASTS_FOR` after sign-in) or its member is
     disabled. A use moves its idle expiry on."""
     now = now or datetime.now(UTC)
-    row = s.get(StaffSession, _digest(token)) if token else None
+    row = s.get(StaffSession, digest(token)) if token else None
     if row is None or row.ended_at is not None:
         return None
     member = s.get(StaffMember, row.staff_id)
     if member is None or member.disabled:
         return None
-    seen = utc(row.last_seen_at)
-    if now - seen > IDLE_FOR or now - utc(row.created_at) > LASTS_FOR:
-        row.ended_at = now
+    if not still_open(row, now, IDLE_FOR, LASTS_FOR, SEEN_EVERY):
         return None
-    if now - seen >= SEEN_EVERY:
-        row.last_seen_at = now
     return _staff(member)
 
 
 def sign_out(s: Session, token: str) -> None:
     """End the session of `token` (nothing if it is unknown or ended already)."""
-    row = s.get(StaffSession, _digest(token)) if token else None
+    row = s.get(StaffSession, digest(token)) if token else None
     if row is None or row.ended_at is not None:
         return
     row.ended_at = datetime.now(UTC)
@@ -274,13 +270,8 @@ def sign_out(s: Session, token: str) -> None:
 def _failed(s: Session, member: StaffMember, reason: str, now: datetime) -> NoReturn:
     """Count a failure of a known, unlocked login; the `LOCK_AFTER`th in a row locks it
     (and the count starts again for after the lock)."""
-    member.failed_attempts += 1
-    attempts = member.failed_attempts
-    locked_until = None
-    if attempts >= LOCK_AFTER:
-        locked_until = member.locked_until = now + LOCK_FOR
-        member.failed_attempts = 0
-    _refuse(s, member.email, reason, failed_attempts=attempts, locked_until=locked_until)
+    attempts, until = failed(member, now, LOCK_AFTER, LOCK_FOR)
+    _refuse(s, member.email, reason, failed_attempts=attempts, locked_until=until)
 
 
 def _refuse(s: Session, email: str, reason: str, **more) -> NoReturn:
@@ -307,29 +298,6 @@ def _totp_step(secret: str, code: str, now: datetime) -> int | None:
         if hmac.compare_digest(totp.at(now, counter_offset=offset).encode(), typed):
             return totp.timecode(now) + offset
     return None
-
-
-def _locked_until(member: StaffMember, now: datetime) -> datetime | None:
-    """When `member`'s lockout ends, if it has not yet."""
-    until = member.locked_until and utc(member.locked_until)
-    return until if until and until > now else None
-
-
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password or "")
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-@cache
-def _decoy() -> str:
-    """A hash to check unknown e-mails against, as long to verify as a real one."""
-    return _hasher.hash(secrets.token_urlsafe(16))
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _end_sessions(s: Session, member: StaffMember) -> int:

@@ -41,12 +41,12 @@ from jet.config import Settings
 from jet.deliveries import backoff
 from jet.errors import JetError
 from jet.ledger_documents import due_date
+from jet.mail_server import NO_SERVER, connect, message_id
 from jet.realms import catalog_on
 from jet.store.db import engine, session
 from jet.store.models import Account, Invoice, InvoiceMailing, Realm
 from reports.issued_invoices import pdf_path
 from reports.mail_templates import InvoiceMail, Wording, compose
-from reports.smtp import NO_SERVER, connect, message_id
 
 REFUSALS = 3  # attempts after which a permanent (5xx) refusal is final: `failed`
 

@@ -1,5 +1,5 @@
 """Notices by e-mail: the dunning ladder's reminders and the usage warnings (80 % and
-100 % of a plan's included usage, jet.usage_alerts), sent over SMTP (reports/smtp.py)
+100 % of a plan's included usage, jet.usage_alerts), sent over SMTP (jet/mail_server.py)
 to the account's address.
 
 A subscriber of `dunning.reminder` and `usage.threshold_crossed` (`jet.deliveries`):
@@ -25,10 +25,10 @@ from typing import Any
 
 from jet.config import Settings
 from jet.deliveries import Delivered, Failed, Result, Subscriber
+from jet.mail_server import NO_SERVER, connect, message_id
 from jet.realms import catalog_on
 from jet.store.db import session
 from jet.store.models import Account, Event, Realm
-from reports.smtp import NO_SERVER, connect, message_id
 
 BATCH = 100  # notices a claim takes and a connection sends; a crash repeats at most these
 CLAIM = timedelta(minutes=10)  # a batch's time: 100 messages at most 10 s (timeout) each

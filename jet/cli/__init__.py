@@ -28,6 +28,8 @@ from jet.cli import (
     nas,
     netflow,
     payment,
+    portal,
+    portal_serve,
     quality,
     radius,
     realm,
@@ -82,8 +84,10 @@ for command in (
     card.card,
     console.console,
     staff.staff,
+    portal.portal,
 ):
     main.add_command(command)
 imports.import_.add_command(collect.import_bank_statement)
+portal.portal.add_command(portal_serve.serve)
 payment.payment.add_command(collect.payment_unmatched)
 payment.payment.add_command(collect.payment_assign)

@@ -35,6 +35,16 @@ EXIT_CODES = (
 # ... and those that only read it.
 READ_EXIT_CODES = "Exit codes: 0 shown; 1 no such account; 2 a usage error (an unknown option)."
 DAY = click.DateTime(["%Y-%m-%d"])
+password_stdin = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from stdin's first line."
+)
+
+
+def read_password(from_stdin: bool) -> str:
+    """A password for `--password-stdin` (stdin's first line), else asked for twice."""
+    if from_stdin:
+        return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
 def echo_json(value: Any) -> None:

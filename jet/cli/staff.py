@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
-from jet.cli.common import EXIT_CODES, fail, load_settings
+from jet.cli.common import EXIT_CODES, fail, load_settings, password_stdin, read_password
 from jet.roles import ROLES
 
 T = TypeVar("T")
-password_stdin = click.option(
-    "--password-stdin", is_flag=True, help="Read the password from stdin's first line."
-)
 
 
 @click.group()
@@ -52,7 +48,7 @@ def staff_add(
 
     if bool(realms) == all_realms:
         fail("give --realm R (once for each realm) or --all-realms, not both or neither")
-    password = _password(password_stdin)
+    password = read_password(password_stdin)
     with session(load_settings().db_url) as s:
         member = add_staff(
             s,
@@ -125,7 +121,7 @@ def staff_password(email: str, password_stdin: bool) -> None:
     sessions end and a lockout is lifted."""
     from jet.staff import set_staff_password
 
-    _change(set_staff_password, email, _password(password_stdin))
+    _change(set_staff_password, email, read_password(password_stdin))
     click.echo(f"set the password of {email}; their sessions are ended")
 
 
@@ -146,12 +142,6 @@ def _change(change: Callable[..., T], email: str, *args: Any) -> T:
 
     with session(load_settings().db_url) as s:
         return change(s, Actor.here(), email, *args)
-
-
-def _password(from_stdin: bool) -> str:
-    if from_stdin:
-        return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
 def _status(member: dict) -> str:

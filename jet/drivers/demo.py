@@ -17,6 +17,7 @@ from jet.drivers.demo_console import URL, DemoLogin, prepare_console
 from jet.drivers.demo_data import generate
 from jet.drivers.demo_mail import email_invoices, email_notices
 from jet.drivers.demo_money import DUNNING_AS_OF, collect_money, prepare_money
+from jet.drivers.demo_portal import PASSWORD, DemoCustomer, prepare_portal
 from jet.drivers.jobs import run_job
 from jet.store.db import session
 from jet.store.models import Invoice, Realm, Subscription
@@ -107,6 +108,7 @@ def run_demo(settings: Settings, accounts: int = 2000) -> None:
         f"  [green]✓[/] statements, paper run and exports in {time.monotonic() - tick:.0f} s"
     )
     logins = prepare_console(settings)
+    customers = prepare_portal(settings)
     _print_summary(settings)
     console.print(
         f"Invoices e-mailed: {mailed:,}; usage warnings e-mailed: {notices[USAGE_WARNING]:,}; "
@@ -115,6 +117,7 @@ def run_demo(settings: Settings, accounts: int = 2000) -> None:
     _print_documents(settings, samples, paper, exports)
     _print_money(settings)
     _print_console(logins)
+    _print_portal(customers)
     console.print(f"done in {time.monotonic() - began:.0f} s")
 
 
@@ -177,6 +180,18 @@ def _print_console(logins: tuple[DemoLogin, ...]) -> None:
         table.add_row(login.email, login.password, login.role, realms)
     console.print(table)
     console.print("The certificate is self-signed (JET_HOME/console): accept it once.")
+
+
+def _print_portal(customers: list[DemoCustomer]) -> None:
+    table = Table(
+        title=f"Customer portal: make portal; every login's password is {PASSWORD}",
+        title_justify="left",
+    )
+    for column in ("login", "realm", "what", "open"):
+        table.add_column(column)
+    for c in customers:
+        table.add_row(c.login, c.realm, c.what, c.url)
+    console.print(table)
 
 
 def _print_documents(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ingest.radius import dispatcher as radius
 from jet import card_charges
 from jet.deliveries import Subscriber
-from reports import event_feed, notices
+from reports import contact_mail, event_feed, notices
 
 
 def subscribers() -> list[Subscriber]:
@@ -16,4 +16,5 @@ def subscribers() -> list[Subscriber]:
         event_feed.subscriber(),
         card_charges.subscriber(),
         notices.subscriber(),
+        contact_mail.subscriber(),
     ]

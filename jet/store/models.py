@@ -590,3 +590,80 @@ class StaffSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PortalLogin(Base):
+    """An account's portal password (jet/portal_logins.py), apart from its RADIUS one:
+    only its argon2 hash. `failed_attempts` counts failed sign-ins in a row;
+    `locked_until` ends a lockout."""
+
+    __tablename__ = "portal_logins"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PortalSession(Base):
+    """A portal sign-in: only the SHA-256 of its token is kept. It ends at sign-out, when
+    the password changes, or by expiry, measured from `created_at` and `last_seen_at`."""
+
+    __tablename__ = "portal_sessions"
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PortalToken(Base):
+    """A link e-mailed to a customer (a password reset): the SHA-256 of its token, what it
+    is `for`, until when it works and when it was used (a link works once)."""
+
+    __tablename__ = "portal_tokens"
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SignUp(Base):
+    """A sign-up in the portal waiting for its e-mail address to be verified
+    (jet/signup.py): the account it asks for (`login`, `plan_id`, `details`), its
+    passwords (the RADIUS one in clear, as accounts keep it; the portal one as an argon2
+    hash), the SHA-256 of the verification token and of the client's address (for the
+    rate limit, without keeping the address), and `account_id` once verified."""
+
+    __tablename__ = "signups"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    realm_id: Mapped[str] = mapped_column(ForeignKey("realms.id"))
+    login: Mapped[str] = mapped_column(String(64))
+    plan_id: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict] = mapped_column(JSON)
+    radius_password: Mapped[str] = mapped_column(String(128))
+    portal_password_hash: Mapped[str] = mapped_column(String(200))
+    client_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    account_id: Mapped[str | None] = mapped_column(String(64))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ContactMessage(Base):
+    """A message a customer left for the realm's helpdesk (jet/contact_messages.py), kept
+    on the account; `mailed_to` is the support address it was sent to, once sent."""
+
+    __tablename__ = "contact_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    author: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    mailed_to: Mapped[str | None] = mapped_column(String(254))
+    mailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

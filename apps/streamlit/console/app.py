@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from apps.streamlit import branding
 from apps.streamlit.auth.staff_login import sign_out_button, signed_in
-from apps.streamlit.console import branding
 from apps.streamlit.console.navigation import HERE, SIGN_IN, ConsolePage, pages_for
 from jet.config import Settings
 
@@ -24,7 +24,9 @@ staff = signed_in(settings)
 if staff is None:
     pages = [_page(SIGN_IN, default=True)]
 else:
-    branding.apply(branding.brand_for(settings, staff))
+    # Staff of one realm work in its colours; staff of several in Jet's own.
+    one = staff.realms is not None and len(staff.realms) == 1
+    branding.apply(branding.realm_brand(settings, min(staff.realms)) if one else branding.JET)
     realms = "all realms" if staff.realms is None else ", ".join(sorted(staff.realms))
     st.sidebar.caption(f"{staff.name or staff.email} · {staff.role} · {realms}")
     sign_out_button(settings)

@@ -14,7 +14,7 @@ from apps.streamlit.data.guard import account_realm
 from ingest.radius.dispatcher import Outcome
 from ingest.radius.dispatcher import disconnect as send_disconnect
 from jet import accounts
-from jet.audit import record
+from jet.audit import Actor, record
 from jet.catalog import load_yaml, parse_catalog
 from jet.config import Settings
 from jet.drivers.jobs import run_job
@@ -61,6 +61,14 @@ def plan_change_preview(
     no invoice. SQLite stores only (a PostgreSQL store is not copied)."""
     with session(settings.db_url) as s:
         account_realm(s, staff, "subscription.change", account_id)
+    return what_if_plan(settings, account_id, plan, on, staff.actor)
+
+
+def what_if_plan(
+    settings: Settings, account_id: str, plan: str, on: date, actor: Actor
+) -> dict[str, Any] | None:
+    """`plan_change_preview` once the caller (staff, the portal's customer) may change
+    the account's plan: the change made by `actor` in a copy of the store, rated there."""
     if not settings.db_url.startswith("sqlite:///"):
         raise JetError("the plan change preview copies a SQLite store; this store is not one")
     with tempfile.TemporaryDirectory(prefix="jet-plan-preview-") as tmp:
@@ -69,7 +77,7 @@ def plan_change_preview(
             s.connection().exec_driver_sql(f"vacuum into '{copy}'")
         what_if = settings.model_copy(update={"database_url": f"sqlite:///{copy}"})
         with session(what_if.db_url) as s:
-            accounts.change_plan(s, account_id, plan, on, actor=staff.actor)
+            accounts.change_plan(s, account_id, plan, on, actor=actor)
         return preview(what_if, account_id, on)
 
 
