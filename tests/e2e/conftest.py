@@ -201,6 +201,29 @@ def serving(app: str, home: Settings, env: dict[str, str] | None = None) -> Iter
         processes.stop(proc)
 
 
+@contextmanager
+def radius_serving(home: Settings) -> Iterator[int]:
+    """`jet radius serve` of `home` on loopback, as it runs beside Jet's apps: it lands
+    the NAS's accounting and delivers the outbox's events (Disconnect, CoA). Its
+    accounting port once it listens; its log is radius.log beside the home."""
+    port = free_udp_port()
+    args = [JET, "radius", "serve", "--host", "127.0.0.1", "--acct-port", str(port)]
+    log = home.root.parent / "radius.log"
+    with log.open("w") as out:
+        proc = processes.start(
+            args + ["--auth-port", "0"], env=jet_env(home), stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + STARTUP
+        while f"accounting listening on 127.0.0.1:{port}" not in log.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"jet radius serve did not start:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield port
+    finally:
+        processes.stop(proc)
+
+
 def wait_until_answers(url: str, proc: subprocess.Popen, log: Path) -> None:
     """Until Streamlit's health endpoint answers over TLS (the certificate is the demo's
     self-signed one, so it is not verified here)."""

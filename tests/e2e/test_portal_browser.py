@@ -40,10 +40,9 @@ from jet.roles import Staff
 from jet.store.db import session
 from jet.store.models import Account, LedgerEntry, Subscription
 from tests.e2e.browsing import LONG_RUN, open_page, shot
-from tests.e2e.conftest import NAS, NAS_SECRET, demo, nas_of, serving
-from tests.integration.test_radius_accounting import Server, radclient
+from tests.e2e.conftest import NAS, NAS_SECRET, demo, nas_of, radius_serving, serving
+from tests.integration.test_radius_accounting import radclient
 from tests.mailbox import Mailbox
-from tests.peers import processes
 from tests.peers.freeradius import FreeRadius, detail_records
 
 pytestmark = pytest.mark.e2e
@@ -107,16 +106,14 @@ def customers(home: Settings) -> dict[tuple[str, str], DemoCustomer]:
 
 
 @pytest.fixture(scope="module")
-def radius(home: Settings, nas: FreeRadius) -> Iterator[Server]:
-    """`jet radius serve`, as it runs beside the portal: it lands the NAS's accounting and
-    delivers the outbox's events (a plan change's CoA goes to `nas`)."""
-    server = Server(home.root)
-    yield server
-    processes.stop(server.proc)
+def radius(home: Settings, nas: FreeRadius) -> Iterator[int]:
+    """`jet radius serve` (a plan change's CoA goes to `nas`); its accounting port."""
+    with radius_serving(home) as port:
+        yield port
 
 
 @pytest.fixture(scope="module")
-def online(radius: Server, customers: dict) -> dict[str, str]:
+def online(radius: int, customers: dict) -> dict[str, str]:
     """acme's demo person online at the NAS now: a Start and an Interim-Update sent by
     radclient to `jet radius serve` (which answers once it has landed them). Its login
     and Acct-Session-Id."""
@@ -130,7 +127,7 @@ def online(radius: Server, customers: dict) -> dict[str, str]:
         f"Acct-Status-Type = Interim-Update\n{attributes}Acct-Session-Time = 600\n"
         "Acct-Input-Octets = 250000000\nAcct-Output-Octets = 40000000\n",
     ]
-    sent = radclient(radius.port, packets, secret=NAS_SECRET)
+    sent = radclient(radius, packets, secret=NAS_SECRET)
     assert sent.returncode == 0, sent.stdout + sent.stderr
     return {"login": login, "session": "e2e-portal"}
 
@@ -347,3 +344,13 @@ def test_a_prepaid_customer_tops_up(
     shot(page, shots, "12-topped-up")
     with session(home.db_url) as s:
         assert credit_left(s, [login])[login] == before + Decimal("20.00")
+
+
+def test_the_servers_logs_hold_no_password_or_card_number(home: Settings, portal: int) -> None:
+    """After the tests above: what the portal and `jet radius serve` wrote to their logs."""
+    logs = {name: (home.root.parent / name).read_text() for name in ("portal.log", "radius.log")}
+    typed = [PORTAL_PASSWORD, PASSWORD, "router-secret-1", SUCCEEDS, DECLINED]
+    typed += [card.replace(" ", "") for card in (SUCCEEDS, DECLINED)]
+    assert {name: [t for t in typed if t in text] for name, text in logs.items()} == {
+        name: [] for name in logs
+    }
