@@ -23,6 +23,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from apps.streamlit.data.accounts import account_page
 from apps.streamlit.data.actions import plan_change_preview
@@ -218,6 +219,19 @@ def coa_of(nas: FreeRadius, session_id: str, wait: float = 60) -> list[dict[str,
         time.sleep(0.5)
 
 
+def current_plan(s: Session, account_id: str) -> str:
+    """The plan of the account's newest subscription."""
+    newest = select(Subscription.plan_id).where(Subscription.account_id == account_id)
+    return s.scalar(newest.order_by(Subscription.start_date.desc(), Subscription.id.desc()))
+
+
+def receipt_is_a_pdf(page: Page) -> None:
+    """The payment's receipt, downloaded from the result shown, is a PDF."""
+    with page.expect_download() as receipt:
+        page.get_by_role("button", name="Receipt (PDF)").click()
+    assert Path(receipt.value.path()).read_bytes().startswith(b"%PDF")
+
+
 def test_sign_up_follow_the_emailed_link_sign_in_and_update_the_address(
     page: Page, portal: int, mailbox: Mailbox, home: Settings, shots: Path
 ) -> None:
@@ -274,13 +288,14 @@ def test_usage_sent_by_radclient_then_a_plan_change_after_its_preview_sends_a_co
     sign_in(page, portal, "acme", login)
     signed_in(page)
     expect(page.get_by_role("heading", name="Online now")).to_be_visible()
+    # The grid is drawn on a canvas; its cells are also in a table kept for screen readers.
+    at_nas = page.locator("[role=gridcell]").filter(has_text=re.compile(rf"^{re.escape(NAS)}$"))
+    expect(at_nas).to_have_count(1)  # the open session's NAS (the others are named)
     shot(page, shots, "06-usage-online")
 
     open_page(page, "Plan")
     with session(home.db_url) as s:
-        before = s.scalars(select(Subscription.plan_id).where(Subscription.account_id == login))
-        now = list(before)[-1]
-    to = "hotspot" if now != "hotspot" else "home"
+        to = "hotspot" if current_plan(s, login) != "hotspot" else "home"
     page.get_by_role("combobox", name="Change to").click()
     page.get_by_role("option", name=to, exact=True).click()
     page.get_by_role("button", name="Show what it changes").click()
@@ -294,6 +309,10 @@ def test_usage_sent_by_radclient_then_a_plan_change_after_its_preview_sends_a_co
     page.get_by_role("button", name=f"Change to {to}").click()
     expect(page.get_by_text(f"Your plan is {to} from today.")).to_be_visible()
     shot(page, shots, "08-plan-changed")
+    with session(home.db_url) as s:
+        assert current_plan(s, login) == to
+        changes = [e for e in entries(s, login) if e.action == "plan.changed"]
+        assert (changes[-1].actor, changes[-1].channel) == (login, "portal")
 
     requests = coa_of(nas, online["session"])  # sent by `jet radius serve`'s dispatcher
     assert [r["Packet-Type"] for r in requests] == ["CoA-Request"]
@@ -315,9 +334,7 @@ def test_a_declined_card_says_why_then_paying_every_invoice_zeroes_the_balance(
     while form(page, "Pay").count():
         pay_with(page, "Pay", SUCCEEDS)
         expect(page.get_by_text(re.compile(r"charged to visa ending 4242"))).to_be_visible()
-        with page.expect_download() as receipt:
-            page.get_by_role("button", name="Receipt (PDF)").click()
-        assert Path(receipt.value.path()).read_bytes().startswith(b"%PDF")
+        receipt_is_a_pdf(page)
         shot(page, shots, f"10-paid-{paid}")
         paid += 1
         open_page(page, "Invoices")  # and back: the Pay page lists what is still open
@@ -341,6 +358,7 @@ def test_a_prepaid_customer_tops_up(
     topping.get_by_label("Amount", exact=True).fill("20.00")
     pay_with(page, "Top up", SUCCEEDS)
     expect(page.get_by_text(re.compile(r"20\.00 charged to visa ending 4242"))).to_be_visible()
+    receipt_is_a_pdf(page)
     shot(page, shots, "12-topped-up")
     with session(home.db_url) as s:
         assert credit_left(s, [login])[login] == before + Decimal("20.00")
