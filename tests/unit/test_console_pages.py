@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from apps.streamlit.auth.staff_login import TOKEN
+from apps.streamlit.console import account_forms
 from apps.streamlit.console.navigation import PAGES, pages_for
 from jet.accounts import add_accounts, subscribe
 from jet.audit import Actor, entries
@@ -234,6 +235,28 @@ def test_an_account_of_another_realm_by_its_url_is_not_found_and_audited(
     assert [(e.actor, e.after["about"]) for e in refused] == [(HELPDESK.email, "sue")]
 
 
+def test_another_realms_account_through_session_state_is_refused_and_audited(
+    console: Settings,
+) -> None:
+    _accounts(console)
+    at = _signed_in(console, HELPDESK)
+    at.switch_page("views/accounts.py")
+    # A tampered session: another realm's id typed, a plan preview kept for it.
+    at.session_state["account_search"] = "sue"
+    at.session_state[account_forms._PREVIEW] = (("sue", "home-basic", date.today()), None)
+    at.run()
+    assert at.info[0].value == "No account matches 'sue'."
+    assert not at.tabs and "Change plan" not in {b.label for b in at.button}
+    with session(console.db_url) as s:
+        refused = [e for e in entries(s) if e.action == "access.refused"]
+    assert [(e.actor, e.after["about"]) for e in refused] == [(HELPDESK.email, "sue")]
+    # The staff member is whoever the store says the token is: a forged one signs no one in.
+    forged = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    forged.session_state[TOKEN] = "a-token-jet-never-gave"
+    forged.run()
+    assert [t.label for t in forged.text_input][:2] == ["E-mail", "Password"]
+
+
 def test_the_overview_charts_the_marts_of_the_staff_members_realms(console: Settings) -> None:
     _accounts(console)
     pl.DataFrame(
@@ -303,6 +326,7 @@ def test_sales_creates_an_account_subscribes_it_and_previews_a_plan_change(
     _field(at, "From").set_value(date.today() - timedelta(days=14))
     _click(at, "Subscribe")
     assert "Subscribed to home" in at.success[0].value
+    assert _plans(at) == ["home"]  # the page read again after the action
     _field(at, "New plan").input("business")
     _click(at, "Preview the change")
     assert not at.error, [e.value for e in at.error]
@@ -311,9 +335,16 @@ def test_sales_creates_an_account_subscribes_it_and_previews_a_plan_change(
     assert draft.value.endswith(" AUD")
     _click(at, "Change plan")
     assert any(f"Plan changed to business on {date.today()}" in s.value for s in at.success)
+    assert _plans(at) == ["home", "business"]
     with session(console.db_url) as s:
         done = [(e.action, e.actor) for e in entries(s) if e.action.startswith(("account", "sub"))]
     assert done and {actor for _, actor in done} == {SALES.email}
+
+
+def _plans(at: AppTest) -> list[str]:
+    """The plans in the account page's subscriptions table."""
+    [subs] = [d.value for d in at.dataframe if "plan" in d.value.columns]
+    return list(subs["plan"])
 
 
 def test_helpdesk_resets_a_password_suspends_and_reactivates(console: Settings) -> None:

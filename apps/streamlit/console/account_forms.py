@@ -15,9 +15,19 @@ from apps.streamlit.data import actions
 from jet.config import Settings
 from jet.roles import Staff, allowed
 
+_DONE = "jet_console_done"
+
 
 def _done(message: str) -> None:
-    st.success(message, icon=":material/check_circle:")
+    """Read the page again, so that its tables show the change, and say there what was done."""
+    st.session_state[_DONE] = message
+    st.rerun()
+
+
+def said() -> None:
+    """What the last action did (`_done`), once, at the top of the page."""
+    if message := st.session_state.pop(_DONE, None):
+        st.success(message, icon=":material/check_circle:")
 
 
 def create_account(settings: Settings, staff: Staff) -> None:
@@ -41,8 +51,8 @@ def create_account(settings: Settings, staff: Staff) -> None:
                 name=name.strip(),
                 email=email.strip() or None,
             )
-            _done(f"Account {account} created.")
             st.query_params["account"] = str(account)
+            _done(f"Account {account} created.")
 
 
 def profile_actions(settings: Settings, staff: Staff, account_id: str, realm: str) -> None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
 import polars as pl
 
-from apps.streamlit.data.guard import account_realm, may
+from apps.streamlit.data.guard import AccountNotFound, account_realm, may
 from apps.streamlit.data.marts import SCOPED, frame, has, in_scope
 from ingest.radius.open_sessions import open_sessions
 from jet.account_views import account_detail, find_accounts, payments
@@ -35,12 +36,16 @@ def search_accounts(
     """Accounts whose login, name, e-mail, parent, static address or assigned network holds
     `text`; with an IP address, also those whose RADIUS session had it in the last
     `RECENT_DAYS` days; with a MAC address, those whose sessions came from it (Calling-
-    Station-Id). At most `limit`, in the staff member's realms."""
+    Station-Id). At most `limit`, in the staff member's realms; the exact id of another
+    realm's account finds nothing, like any other text, and is audited as an attempt."""
     may(settings, staff, "account.read")
     online = _by_session_address(settings, staff, text)
     with session(settings.db_url) as s:
         rows = find_accounts(s, search=text, realms=staff.realms, limit=limit)
         known = {r["id"] for r in rows}
+        if text not in known:
+            with suppress(AccountNotFound):
+                account_realm(s, staff, "account.read", text)  # audits another realm's id
         for login in online:
             if login not in known and len(rows) < limit:
                 found = find_accounts(s, search=login, realms=staff.realms, limit=1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -131,13 +132,19 @@ def load_catalog(settings: Settings, staff: Staff, text: str, name: str) -> str:
     return f"{verb} the catalog of {catalog.realm.id} from {when}"
 
 
-def run_billing(settings: Settings, staff: Staff, first: date, last: date) -> str:
-    """The billing cycle for the bill dates [first, last] (the Dagster job `jet bill` runs).
-    It bills every realm, so it needs every realm."""
+def run_billing(
+    settings: Settings,
+    staff: Staff,
+    first: date,
+    last: date,
+    on_step: Callable[[str], None] | None = None,
+) -> str:
+    """The billing cycle for the bill dates [first, last] (the Dagster job `jet bill` runs),
+    telling `on_step` each step done. It bills every realm, so it needs every realm."""
     with session(settings.db_url) as s:
         check(s, staff, "billing.run", None, about=f"{first}..{last}")
         record(s, staff.actor, "billing.run", "billing", f"{first}..{last}")
-    log = run_job(settings, "billing_cycle", first, last)
+    log = run_job(settings, "billing_cycle", first, last, on_step)
     return f"billing cycle {first}..{last} done (log: {log})"
 
 
