@@ -1,9 +1,11 @@
 """The browser-test harness: Debian's Chromium driven by Playwright, against
-`jet console serve` over HTTPS on a small demo home.
+`jet console serve` and `jet portal serve` over HTTPS on a small demo home.
 
-One demo home, one FreeRADIUS standing in for the NAS and one console server serve the
-whole session (each is slow to start); each test gets a fresh browser context, and so
-a fresh Streamlit session that has to sign in. Screenshots go to ARTIFACTS."""
+For the console, one demo home, one FreeRADIUS standing in for the NAS and one console
+server serve the whole session (each is slow to start); the portal's module builds its
+own from the same pieces (`demo`, `nas_of`, `serving`). Each test gets a fresh browser
+context, and so a fresh Streamlit session that has to sign in. Screenshots go to
+ARTIFACTS."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -118,21 +121,35 @@ def pytest_runtest_makereport(item: pytest.Item, call):
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """`jet demo --accounts DEMO_ACCOUNTS` once per session, in a home of its own: the
     demo's data, its certificate and its three console logins (jet.drivers.demo_console)."""
-    home = Settings(home=tmp_path_factory.mktemp("e2e") / "home")
-    _jet(home, "demo", "--accounts", str(DEMO_ACCOUNTS), timeout=1200)
+    return demo(tmp_path_factory, "e2e")
+
+
+def demo(tmp_path_factory: pytest.TempPathFactory, name: str) -> Settings:
+    """A new home under a temporary folder `name`, filled by `jet demo --accounts
+    DEMO_ACCOUNTS` (its data, certificate, console logins and portal customers)."""
+    home = Settings(home=tmp_path_factory.mktemp(name) / "home")
+    run_jet(home, "demo", "--accounts", str(DEMO_ACCOUNTS), timeout=1200)
     return home
 
 
 @pytest.fixture(scope="session")
 def nas(demo_home: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FreeRadius]:
-    """FreeRADIUS answering Disconnect and CoA as the demo's NAS (127.0.0.1): the NAS's
-    row in the store now names its CoA port and secret. Its requests land in
+    """FreeRADIUS answering Disconnect and CoA as the demo's NAS (see `nas_of`)."""
+    with nas_of(demo_home, tmp_path_factory.mktemp("nas")) as server:
+        yield server
+
+
+@contextmanager
+def nas_of(home: Settings, folder: Path) -> Iterator[FreeRadius]:
+    """FreeRADIUS in `folder` answering Disconnect and CoA as `home`'s demo NAS
+    (127.0.0.1): the NAS's row in the store now names its CoA port and NAS_SECRET, which
+    is also the secret its accounting is sent with. Its requests land in
     `nas.logdir / "dynauth-detail"`."""
     port = free_udp_port()
-    with session(demo_home.db_url) as s:
+    with session(home.db_url) as s:
         realm = remove_nas_client(s, NAS).realm_id
         add_nas_client(s, NAS, NAS_SECRET, realm, "FreeRADIUS (e2e)", coa_port=port)
-    with FreeRadius(tmp_path_factory.mktemp("nas"), coa_listener(NAS_SECRET, port)) as server:
+    with FreeRadius(folder, coa_listener(NAS_SECRET, port)) as server:
         yield server
 
 
@@ -151,24 +168,58 @@ def online_customer(demo_home: Settings) -> dict[str, str]:
         )
     landed = online(demo_home, f"{account}@acme", NAS, framed_ip=ONLINE_IP)
     _land_stray_user(demo_home)
-    _jet(demo_home, "rate")
+    run_jet(demo_home, "rate")
     return {"account": account, "framed_ip": ONLINE_IP, "session": landed}
 
 
 @pytest.fixture(scope="session")
 def console_url(demo_home: Settings, nas: FreeRadius, online_customer: dict) -> Iterator[str]:
     """`jet console serve` on a free port with the demo's certificate; its https URL."""
+    with serving("console", demo_home) as url:
+        yield url
+
+
+@contextmanager
+def serving(app: str, home: Settings, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`jet APP serve` (console, portal) of `home` on a free port with the demo's
+    certificate, `env` added to its environment; its https URL once it answers. Its
+    output goes to APP.log beside the home."""
     port = free_tcp_port()
-    folder = console_dir(demo_home.root)
-    args = [JET, "console", "serve", "--port", str(port)]
+    folder = console_dir(home.root)
+    args = [JET, app, "serve", "--port", str(port)]
     args += ["--cert", str(folder / CERT_FILE), "--key", str(folder / KEY_FILE)]
-    log = demo_home.root.parent / "console.log"
+    log = home.root.parent / f"{app}.log"
     with log.open("w") as out:
-        proc = processes.start(args, env=_env(demo_home), stdout=out, stderr=subprocess.STDOUT)
+        proc = processes.start(
+            args, env={**jet_env(home), **(env or {})}, stdout=out, stderr=subprocess.STDOUT
+        )
     url = f"https://127.0.0.1:{port}"
     try:
         wait_until_answers(url, proc, log)
         yield url
+    finally:
+        processes.stop(proc)
+
+
+@contextmanager
+def radius_serving(home: Settings) -> Iterator[int]:
+    """`jet radius serve` of `home` on loopback, as it runs beside Jet's apps: it lands
+    the NAS's accounting and delivers the outbox's events (Disconnect, CoA). Its
+    accounting port once it listens; its log is radius.log beside the home."""
+    port = free_udp_port()
+    args = [JET, "radius", "serve", "--host", "127.0.0.1", "--acct-port", str(port)]
+    log = home.root.parent / "radius.log"
+    with log.open("w") as out:
+        proc = processes.start(
+            args + ["--auth-port", "0"], env=jet_env(home), stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + STARTUP
+        while f"accounting listening on 127.0.0.1:{port}" not in log.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"jet radius serve did not start:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield port
     finally:
         processes.stop(proc)
 
@@ -185,7 +236,7 @@ def wait_until_answers(url: str, proc: subprocess.Popen, log: Path) -> None:
         except OSError as err:
             if proc.poll() is not None or time.monotonic() > deadline:
                 said = log.read_text()
-                raise RuntimeError(f"the console did not answer at {url}:\n{said}") from err
+                raise RuntimeError(f"the app did not answer at {url}:\n{said}") from err
             time.sleep(0.25)
 
 
@@ -201,15 +252,15 @@ def _land_stray_user(settings: Settings) -> None:
     land("radius", pa.Table.from_pylist([row], schema=RADIUS), "stray", settings.raw)
 
 
-def _jet(settings: Settings, *args: str, timeout: float = 600) -> None:
+def run_jet(settings: Settings, *args: str, timeout: float = 600) -> None:
     """`jet ARGS` on `settings`' home, as a user runs it; its output in the failure."""
     done = subprocess.run(
-        [JET, *args], env=_env(settings), capture_output=True, text=True, timeout=timeout
+        [JET, *args], env=jet_env(settings), capture_output=True, text=True, timeout=timeout
     )
     assert done.returncode == 0, f"jet {' '.join(args)} failed:\n{done.stdout}{done.stderr}"
 
 
-def _env(settings: Settings) -> dict[str, str]:
+def jet_env(settings: Settings) -> dict[str, str]:
     env = {**os.environ, "JET_HOME": str(settings.root), "DO_NOT_TRACK": "1"}
     env.pop("JET_DATABASE_URL", None)
     return env

@@ -25,30 +25,15 @@ from jet.quality.results import latest
 from jet.staff import add_staff, disable_staff
 from jet.store.db import session
 from jet.store.models import Account, CatalogVersion, Invoice, Subscription
+from tests.e2e.browsing import LONG_RUN, no_exception, open_page, shot
 from tests.e2e.conftest import NAS, STRAY_USER
 from tests.peers.freeradius import FreeRadius, detail_records
 
 ADMIN, SALES, HELPDESK = LOGINS
 PAGES = ("Overview", "Accounts", "Catalog", "Billing", "Collectors", "Quality", "Reports")
 BILL_DATE = date(2026, 12, 1)  # the month after the demo's last bill date
-BILLING_RUN = 600_000  # ms: a billing cycle runs dbt and Dagster on the server
 SETUP = Actor("e2e-setup", "cli")  # the test, adding staff as `jet staff` does
 pytestmark = pytest.mark.e2e
-
-
-def settled(page: Page) -> None:
-    """Until the app's script has finished its run (Streamlit marks it on the page; its
-    own browser tests wait on the same attribute)."""
-    page.wait_for_timeout(150)  # a click's rerun may not have begun yet
-    app = page.get_by_test_id("stApp")
-    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=BILLING_RUN)
-
-
-def shot(page: Page, artifacts: Path, name: str) -> None:
-    """The whole page once it has settled (tables are drawn on a canvas just after)."""
-    settled(page)
-    page.wait_for_timeout(300)
-    page.screenshot(path=artifacts / f"{name}.png", full_page=True)
 
 
 def sign_in(page: Page, url: str, login: DemoLogin, password: str | None = None) -> None:
@@ -56,16 +41,6 @@ def sign_in(page: Page, url: str, login: DemoLogin, password: str | None = None)
     page.get_by_label("E-mail").fill(login.email)
     page.get_by_label("Password", exact=True).fill(password or login.password)
     page.get_by_role("button", name="Sign in").click()
-
-
-def open_page(page: Page, title: str) -> None:
-    """Through the sidebar, as a person does (a new URL would start a new session)."""
-    page.get_by_role("navigation").get_by_role("link", name=title, exact=True).click()
-    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
-
-
-def no_exception(page: Page) -> None:
-    expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
 def follow_url(page: Page, path_and_query: str) -> None:
@@ -143,7 +118,7 @@ def test_admin_loads_a_catalog_runs_billing_waives_the_hold_and_issues(
     # The stray RADIUS user (conftest.STRAY_USER) fails blocking checks: the run holds
     # every realm's invoices of the date and says so.
     held = page.get_by_text("The data quality gate held these invoices")
-    expect(held).to_be_visible(timeout=BILLING_RUN)
+    expect(held).to_be_visible(timeout=LONG_RUN)
     shot(page, artifacts, "admin-billing-held")
     with session(demo_home.db_url) as s:
         holding = [f.check for f in latest(s) if f.blocking and not f.passed]
@@ -159,7 +134,7 @@ def test_admin_loads_a_catalog_runs_billing_waives_the_hold_and_issues(
     shot(page, artifacts, "admin-billing-waived")
 
     run.click()
-    expect(page.get_by_text("Billing run done")).to_be_visible(timeout=BILLING_RUN)
+    expect(page.get_by_text("Billing run done")).to_be_visible(timeout=LONG_RUN)
     shot(page, artifacts, "admin-billing-run")
     with session(demo_home.db_url) as s:
         given = [w for w in waivers(s) if w.waived_by == ADMIN.email]
