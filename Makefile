@@ -28,9 +28,13 @@ demo: install
 console: install
 	$(VENV)/bin/jet console serve
 
-# The customer portal, https://localhost:8502/?realm=acme (docs/portal.md).
+# The customer portal, https://localhost:8502/?realm=acme (docs/portal.md). Card payments
+# go to the demo's sandbox gateway with its keys (jet/drivers/demo_money.py) unless the
+# environment sets the realms' own.
 portal: install
-	$(VENV)/bin/jet portal serve
+	ACME_GATEWAY_KEY=$${ACME_GATEWAY_KEY:-sk_test_jet_demo} \
+	SKYFI_GATEWAY_KEY=$${SKYFI_GATEWAY_KEY:-sk_test_jet_demo} \
+		$(VENV)/bin/jet portal serve
 
 test: install
 	$(VENV)/bin/pytest -q

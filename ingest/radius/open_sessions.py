@@ -48,6 +48,8 @@ with records as (
         acct_session_id,
         framed_ip,
         session_time,
+        input_octets,
+        output_octets,
         coalesce(nas_ip, source_ip) as nas,
         coalesce(source_ip, nas_ip) as client
     from read_parquet($files, hive_partitioning = false, union_by_name = true)
@@ -78,7 +80,10 @@ sessions as (
         max(received_at) as received_at,
         -- what the latest record says
         arg_max_null(client, (event_time, received_at)) as client,
-        arg_max_null(framed_ip, (event_time, received_at)) as framed_ip
+        arg_max_null(framed_ip, (event_time, received_at)) as framed_ip,
+        -- the counters are the session's totals so far (RFC 2866)
+        arg_max_null(input_octets, (event_time, received_at)) as bytes_in,
+        arg_max_null(output_octets, (event_time, received_at)) as bytes_out
     from records
     where status_type in ('Start', 'Interim-Update', 'Stop')
         and nas is not null
@@ -107,7 +112,8 @@ closed as (
     from with_nas_event
 )
 
-select user_name, acct_session_id, nas, client, framed_ip, last_seen_at, started_at
+select user_name, acct_session_id, nas, client, framed_ip, bytes_in, bytes_out, last_seen_at,
+    started_at
 from closed
 where end_reason is null
 order by last_seen_at desc, received_at desc, nas, acct_session_id
@@ -118,7 +124,8 @@ order by last_seen_at desc, received_at desc, nas, acct_session_id
 class OpenSession:
     """A session as its accounting shows it: `nas_address` is where its NAS takes
     Disconnect and CoA requests, `client_address` the NAS client its accounting came
-    from (whose secret signs them), `last_seen` the time of its latest record."""
+    from (whose secret signs them), `last_seen` the time of its latest record, the
+    bytes its latest record counts, and when it started."""
 
     user_name: str
     acct_session_id: str
@@ -126,6 +133,9 @@ class OpenSession:
     client_address: str
     framed_ip: str | None
     last_seen: datetime
+    started: datetime
+    bytes_in: int | None
+    bytes_out: int | None
 
     def attributes(self) -> list[tuple[str, Any]]:
         """What names the session to its NAS (RFC 5176 section 3): User-Name as the NAS
@@ -176,8 +186,21 @@ def open_sessions(
             client_address=_dotted(client),
             framed_ip=None if framed_ip is None else _dotted(framed_ip),
             last_seen=seen,
+            started=started,
+            bytes_in=bytes_in,
+            bytes_out=bytes_out,
         )
-        for user_name, session_id, nas, client, framed_ip, seen, _ in rows
+        for (
+            user_name,
+            session_id,
+            nas,
+            client,
+            framed_ip,
+            bytes_in,
+            bytes_out,
+            seen,
+            started,
+        ) in rows
     ]
 
 

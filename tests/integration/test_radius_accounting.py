@@ -69,15 +69,19 @@ class Server:
             stderr=self.log.open("w"),
         )
         deadline = time.monotonic() + 60
-        while not (found := re.search(r"listening on 127\.0\.0\.1:(\d+)", self.log.read_text())):
+        # Both lines from one read: the accounting line comes first, and the other may not
+        # be written yet when it is seen (a big home's logins take a while to load).
+        both = re.compile(
+            r"accounting listening on 127\.0\.0\.1:(\d+).*"
+            r"authentication listening on 127\.0\.0\.1:(\d+)",
+            re.DOTALL,
+        )
+        while not (found := both.search(self.log.read_text())):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 stop(self.proc)
                 raise AssertionError(f"the server did not start:\n{self.log.read_text()}")
             time.sleep(0.05)
-        self.port = int(found.group(1))
-        self.auth_port = int(
-            re.search(r"authentication listening on 127\.0\.0\.1:(\d+)", self.log.read_text())[1]
-        )
+        self.port, self.auth_port = int(found.group(1)), int(found.group(2))
 
     def stop(self) -> dict[str, int]:
         """SIGTERM, and the counters of its last log line."""

@@ -321,9 +321,15 @@ def test_a_session_open_now_shows_before_any_rating_run(home):
         "nas_ip": int(ipaddress.IPv4Address("10.0.0.9")),
         "source_ip": int(ipaddress.IPv4Address("10.0.0.9")),
     }  # fmt: skip
-    land("radius", pa.Table.from_pylist([start], schema=RADIUS), "b1", home.raw)
+    interim = {
+        **start, "status_type": "Interim-Update", "event_time": now + timedelta(minutes=5),
+        "session_time": 300, "input_octets": 7_000_000, "output_octets": 900_000,
+    }  # fmt: skip
+    land("radius", pa.Table.from_pylist([start, interim], schema=RADIUS), "b1", home.raw)
     online = portal.usage(home, who(home, "ann"), "ann")["online"]
-    assert online["nas"].to_list() == ["10.0.0.9"]
+    assert online.select("start", "bytes_in", "bytes_out", "nas").rows() == [
+        (now, 7_000_000, 900_000, "10.0.0.9")
+    ]
     assert portal.usage(home, who(home, "sue"), "sue")["online"].is_empty()
 
 

@@ -185,6 +185,8 @@ def test_pay_an_invoice_declined_then_charged_with_a_receipt(portal: Settings) -
     assert "declined (card_declined): nothing was charged" in at.error[0].value
     pay(OK)
     assert "AUD 75.90 charged to visa ending 4242" in at.success[0].value
+    assert "Nothing is due." in [m.value for m in at.success]  # read again after paying
+    assert [b.label for b in at.button if b.label == "Pay"] == []
     at.switch_page("views/invoices.py").run()
     assert at.metric[0].value == "AUD 0.00"
 

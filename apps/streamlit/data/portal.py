@@ -355,9 +355,13 @@ def _sessions(settings: Settings, customer: Customer, account_id: str) -> pl.Dat
 
 def _online(settings: Settings, account_id: str) -> pl.DataFrame:
     """The account's sessions open now, as the landed RADIUS accounting shows them
-    (`ingest.radius.open_sessions`, read on each call): the NAS and when last heard of."""
+    (`ingest.radius.open_sessions`, read on each call): when each started, the bytes so
+    far, the NAS and when last heard of."""
     return pl.DataFrame(
-        [{"nas": h.nas_address, "last_seen": h.last_seen}
+        [{"start": h.started, "bytes_in": h.bytes_in, "bytes_out": h.bytes_out,
+          "nas": h.nas_address, "last_seen": h.last_seen}
          for h in open_sessions(settings.raw / "radius", account_id)],
-        schema={"nas": pl.String, "last_seen": pl.Datetime(time_zone="UTC")},
+        schema={"start": pl.Datetime(time_zone="UTC"), "bytes_in": pl.UInt64,
+                "bytes_out": pl.UInt64, "nas": pl.String,
+                "last_seen": pl.Datetime(time_zone="UTC")},
     )  # fmt: skip

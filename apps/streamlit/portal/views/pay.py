@@ -10,6 +10,7 @@ from apps.streamlit.portal.context import page
 from apps.streamlit.refusals import shown_refusals
 
 FORM_KEY = "jet_portal_pay_key"  # one per form shown: a second submit charges nothing
+RESULT = "jet_portal_pay_result"  # the last payment's result, shown after the page is read again
 
 settings, customer, account = page("Pay")
 with shown_refusals():
@@ -24,8 +25,14 @@ def _card() -> tuple[str, str, str]:
     return number, expiry, cvc
 
 
-def _show(result: dict) -> None:
+def _done(result: dict) -> None:
+    """Read the page again (what is due has changed) and show `result` at its top."""
     st.session_state.pop(FORM_KEY, None)  # the next submit is a new charge
+    st.session_state[RESULT] = result
+    st.rerun()
+
+
+def _show(result: dict) -> None:
     if not result["charged"]:
         st.error(result["message"])
         return
@@ -35,6 +42,8 @@ def _show(result: dict) -> None:
         st.download_button("Receipt (PDF)", receipt.read_bytes(), receipt.name, "application/pdf")
 
 
+if (last := st.session_state.pop(RESULT, None)) is not None:
+    _show(last)
 key = st.session_state.setdefault(FORM_KEY, uuid.uuid4().hex)
 if owed["first_top_up_due"] is not None:
     st.warning(f"A first top-up of {owed['first_top_up_due']} is due before you connect.")
@@ -47,7 +56,7 @@ if prepaid is not None:
         topped = st.form_submit_button("Top up", type="primary")
     if topped:
         with shown_refusals(stop=False):
-            _show(portal_actions.top_up(
+            _done(portal_actions.top_up(
                 settings, customer, account, amount, number, expiry, cvc, key=key))  # fmt: skip
 open_invoices = [o for o in owed["open"] if o["number"]]
 if owed["billed_elsewhere"]:
@@ -66,7 +75,7 @@ elif open_invoices:
         paid = st.form_submit_button("Pay", type="primary")
     if paid:
         with shown_refusals(stop=False):
-            _show(portal_actions.pay_invoice(
+            _done(portal_actions.pay_invoice(
                 settings, customer, number_due, number, expiry, cvc, key=key))  # fmt: skip
 elif prepaid is None:
     st.success("Nothing is due.")

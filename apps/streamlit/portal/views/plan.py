@@ -1,6 +1,8 @@
 """Plan: the realm's public plans, the pro-rata effect of a change shown before it is
 confirmed (the rating of `jet invoice preview`), and the change (CoA to the session)."""
 
+from decimal import Decimal
+
 import streamlit as st
 
 from apps.streamlit.data import portal, portal_actions
@@ -10,16 +12,27 @@ from apps.streamlit.refusals import shown_refusals
 PREVIEW = "jet_portal_plan_preview"  # (account, plan) of the preview shown
 
 
+_EVERY = {"monthly": "a month", "quarterly": "a quarter", "yearly": "a year"}
+
+
 def _priced(product: dict, currency: str) -> str:
-    """ "Home access: AUD 69.00 a month", "Data: from AUD 0.5 a GB" (tiered)."""
+    """ "Home access: AUD 69.00 a month", "Data: first 500 GB included, then from AUD 0.5
+    per GB" (tiered), "Setup: AUD 99.00 once"."""
+    unit = product["unit"]
     if product["price"] is not None:
-        price = f"{currency} {product['price']}"
-    elif product["tiers"]:
-        price = f"from {currency} {min(t['price'] for t in product['tiers'])}"
-    else:
-        price = "included"
-    per = product["unit"] or product["period"]
-    return f"{product['name']}: {price}" + (f" a {per}" if per else "")
+        every = f"per {unit}" if unit else _EVERY.get(product["period"], "once")
+        return f"{product['name']}: {currency} {product['price']} {every}"
+    tiers = product["tiers"]
+    if not tiers:
+        return f"{product['name']}: included"
+    free = tiers[0]["upto"] if tiers[0]["price"] == "0" and len(tiers) > 1 else None
+    paid = min(
+        (t["price"] for t in tiers if t["price"] != "0"),
+        key=lambda p: Decimal(p.replace(",", "")),
+        default="0",
+    )
+    head = f"first {free:g} {unit} included, then " if free is not None else ""
+    return f"{product['name']}: {head}from {currency} {paid} per {unit}"
 
 
 settings, customer, account = page("Plan")

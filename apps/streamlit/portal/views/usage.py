@@ -32,16 +32,14 @@ if daily.is_empty():
     st.caption("No usage yet this cycle: it appears after the next rating run.")
 else:
     st.bar_chart(daily, x="day", y=["gigabytes_in", "gigabytes_out"])
+MEGABYTES = [
+    (pl.col("bytes_in") / 1e6).round(1).alias("MB in"),
+    (pl.col("bytes_out") / 1e6).round(1).alias("MB out"),
+]
 if not used["online"].is_empty():
     st.subheader("Online now")
-    st.dataframe(used["online"], hide_index=True)
+    online = used["online"].with_columns(MEGABYTES)
+    st.dataframe(online.select("start", "MB in", "MB out", "nas", "last_seen"), hide_index=True)
 st.subheader("Sessions")
-sessions = (
-    used["sessions"]
-    .with_columns(
-        (pl.col("bytes_in") / 1e6).round(1).alias("MB in"),
-        (pl.col("bytes_out") / 1e6).round(1).alias("MB out"),
-    )
-    .select("started_at", "ended_at", "MB in", "MB out", "nas")
-)
-st.dataframe(sessions, hide_index=True)
+sessions = used["sessions"].with_columns(MEGABYTES)
+st.dataframe(sessions.select("started_at", "ended_at", "MB in", "MB out", "nas"), hide_index=True)
