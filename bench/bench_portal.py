@@ -27,25 +27,31 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.request import urlopen
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from apps.streamlit.data import portal  # noqa: E402
 from bench.common import report  # noqa: E402
 from bench.portal_client import Run, StreamlitSession  # noqa: E402
 from jet.audit import Actor  # noqa: E402
 from jet.config import Settings  # noqa: E402
+from jet.customer_access import Customer as CustomerAccess  # noqa: E402
+from jet.customer_access import customer as customer_of_account  # noqa: E402
+from jet.drivers.demo_money import SANDBOX_KEYS  # noqa: E402
 from jet.drivers.self_signed import CERT_FILE, console_dir  # noqa: E402
 from jet.portal_logins import set_portal_password  # noqa: E402
 from jet.portal_realms import portal_of  # noqa: E402
+from jet.realms import catalog_on  # noqa: E402
 from jet.store.db import session  # noqa: E402
 from jet.store.models import Account, Invoice, Realm  # noqa: E402
 
 JET = str(Path(sys.executable).parent / "jet")
 PASSWORD = "bench-portal-password"
-BENCH = Actor("bench", "bench")
+BENCH = Actor.here()  # who runs the bench, as `jet portal password` records them
 TARGET = 1.5  # seconds, 95th percentile of a page's time
 PAGES = ("Usage", "Invoices", "Pay", "Details", "Plan", "Contact")
 CHARGED, DECLINED = "4242424242424242", "4000000000000002"  # the sandbox gateway's test cards
@@ -55,7 +61,8 @@ CHARGED, DECLINED = "4242424242424242", "4000000000000002"  # the sandbox gatewa
 class Customer:
     login: str
     realm: str
-    what: str  # "person" (pays an invoice), "prepaid" (tops up), "company" (browses)
+    what: str  # "person" (with an invoice to pay), "prepaid" (tops up), "company"
+    cards: bool  # whether the realm takes cards (eurowave: SEPA only, its Pay page browsed)
 
 
 @dataclass
@@ -78,13 +85,13 @@ class Figures:
 
 def customers(settings: Settings, n: int) -> list[Customer]:
     """`n` open top-level customers of the realms with a portal, taken in turn from each
-    realm and kind (three with invoices for each prepaid and each company), with the
-    portal password `PASSWORD`."""
+    realm and kind (three people with an open invoice for each prepaid account and each
+    company), given the portal password `PASSWORD`."""
     pools: list[list[Customer]] = []
     with session(settings.db_url) as s:
-        for realm in s.scalars(select(Realm.id).order_by(Realm.id)).all():
-            if portal_of(s, realm) is None:
-                continue
+        realms = [r for r in s.scalars(select(Realm.id).order_by(Realm.id)) if portal_of(s, r)]
+        for realm in realms:
+            cards = catalog_on(s, realm, date.today()).realm.gateway is not None
             top = select(Account.id).where(
                 Account.realm_id == realm, Account.status == "active", Account.parent_id.is_(None)
             )
@@ -96,29 +103,60 @@ def customers(settings: Settings, n: int) -> list[Customer]:
                 "company": top.where(Account.kind == "company"),
             }
             for what, query in kinds.items():
-                logins = s.scalars(query.order_by(Account.id).limit(n)).all()
-                pool = [Customer(login, realm, what) for login in logins]
+                logins = s.scalars(query.order_by(Account.id)).all()
+                if what == "person":  # those with an invoice to pay
+                    logins = [a for a in logins if _owes(settings, customer_of_account(s, a))]
+                pool = [Customer(login, realm, what, cards) for login in logins[:n]]
                 pools += [pool[i::3] for i in range(3)] if what == "person" else [pool]
-        chosen: list[Customer] = []
-        while len(chosen) < n and any(pools):
-            for pool in pools:
-                if pool and len(chosen) < n:
-                    chosen.append(pool.pop(0))
-        for c in chosen:
-            set_portal_password(s, BENCH, c.login, PASSWORD)
+    chosen: list[Customer] = []
+    while len(chosen) < n and any(pools):
+        for pool in pools:
+            if pool and len(chosen) < n:
+                chosen.append(pool.pop(0))
     if len(chosen) < n:
         raise SystemExit(f"only {len(chosen)} portal customers in this home; ask for fewer")
     return chosen
 
 
-async def visit(
-    url: str, tls: ssl.SSLContext, c: Customer, nth: int, args: argparse.Namespace, out: Figures
-) -> None:
+def bill_next_month(settings: Settings) -> None:
+    """`jet bill` for the first of the month after the last bill date: the demo's money
+    in has paid nearly every invoice, and customers should find one to pay."""
+    with session(settings.db_url) as s:
+        last = s.scalar(select(func.max(Invoice.bill_date)))
+    day = (last.replace(day=1) + timedelta(days=32)).replace(day=1).isoformat()
+    log(f"jet bill --from {day} --to {day}: invoices to pay (not measured)")
+    env = {**os.environ, "JET_HOME": str(settings.root)}
+    subprocess.run([JET, "bill", "--from", day, "--to", day], env=env, stdout=subprocess.DEVNULL)
+
+
+def give_passwords(settings: Settings, chosen: list[Customer]) -> None:
+    """The portal password `PASSWORD` for each, as `jet portal password LOGIN` gives it."""
+    with session(settings.db_url) as s:
+        for c in chosen:
+            set_portal_password(s, BENCH, c.login, PASSWORD)
+
+
+def _owes(settings: Settings, who: CustomerAccess) -> bool:
+    """Whether the customer has an issued invoice open (what the Pay page offers)."""
+    return any(o["number"] for o in portal.dues(settings, who, who.account_id)["open"])
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How a visit goes: when it starts, the rounds of every page, the think time."""
+
+    delay: float
+    rounds: int
+    think: float
+    paying: bool = True
+
+
+async def visit(url: str, tls: ssl.SSLContext, c: Customer, nth: int, plan: Plan, out: Figures):
     """One customer's visit: the sign-in page, signing in, `rounds` times every page with
-    a think time before each click, and in the first round a payment on the Pay page (a
-    declined card for every fifth customer)."""
+    a think time before each click, and in the first round (when `paying`, and the realm
+    takes cards) a payment on the Pay page (a declined card for every fifth customer)."""
     rng = random.Random(nth)
-    await asyncio.sleep(args.ramp * nth / args.sessions)
+    await asyncio.sleep(plan.delay)
     tab = StreamlitSession(url, f"realm={c.realm}", tls)
     await tab.open()
     try:
@@ -130,13 +168,16 @@ async def visit(
         if "Usage" not in tab.pages:
             out.errors.append(f"{c.login} was not signed in: {signed.alerts}")
             return
-        for round_ in range(args.rounds):
+        for round_ in range(plan.rounds):
             for page in PAGES:
-                await asyncio.sleep(rng.uniform(0.5, 1.5) * args.think)
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * plan.think)
                 run = await tab.run(page)
                 out.add(f"page {page}", run)
-                if page == "Pay" and round_ == 0:
-                    await asyncio.sleep(rng.uniform(0.5, 1.5) * args.think)
+                if page == "Pay" and round_ == 0 and plan.paying:
+                    if not c.cards:
+                        out.count("no card payment (the realm takes none)")
+                        continue
+                    await asyncio.sleep(rng.uniform(0.5, 1.5) * plan.think)
                     await pay(tab, run, c, nth % 5 == 4, out)
     finally:
         await tab.close()
@@ -158,6 +199,8 @@ async def pay(tab: StreamlitSession, shown: Run, c: Customer, decline: bool, out
     kinds = {kind for kind, _ in run.alerts}
     result = "charged" if "success" in kinds else "refused" if "error" in kinds else "no answer"
     out.count(f"{what}: {result}" + (" (decline card)" if decline else ""))
+    if result != ("refused" if decline else "charged"):
+        out.errors.append(f"{c.login} {what}: {result} {run.alerts}")
 
 
 def _fill(run: Run, form: str, texts: dict[str, str], submit: str) -> dict[str, object]:
@@ -168,11 +211,24 @@ def _fill(run: Run, form: str, texts: dict[str, str], submit: str) -> dict[str, 
 
 
 async def load(url: str, tls: ssl.SSLContext, chosen: list[Customer], args) -> Figures:
+    """All the visits at once, arriving evenly over `--ramp` seconds."""
     out = Figures()
-    visits = [visit(url, tls, c, i, args, out) for i, c in enumerate(chosen)]
+    visits = [
+        visit(url, tls, c, i, Plan(args.ramp * i / len(chosen), args.rounds, args.think), out)
+        for i, c in enumerate(chosen)
+    ]
     for failure in await asyncio.gather(*visits, return_exceptions=True):
         if isinstance(failure, BaseException):
             out.errors.append(f"a visit failed: {failure!r}")
+    return out
+
+
+async def warm_up(url: str, tls: ssl.SSLContext, c: Customer) -> Figures:
+    """One visit of every page, alone, before the load: the first run of each page in a
+    new server process imports its modules and opens its connections, which a portal
+    serving for days has long done; its times are reported apart."""
+    out = Figures()
+    await visit(url, tls, c, 0, Plan(0, 1, 0, paying=False), out)
     return out
 
 
@@ -184,7 +240,7 @@ def serve(settings: Settings, port: int, tls: ssl.SSLContext) -> subprocess.Pope
     with (logs / "bench-portal.log").open("ab") as sink:
         server = subprocess.Popen(
             [JET, "portal", "serve", "--port", str(port)],
-            env={**os.environ, "JET_HOME": str(settings.root)},
+            env={**os.environ, **SANDBOX_KEYS, "JET_HOME": str(settings.root)},
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
@@ -239,13 +295,18 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings(home=home(args))
     chosen = customers(settings, args.sessions)
+    if sum(c.what == "person" for c in chosen) < args.sessions // 2:
+        bill_next_month(settings)
+        chosen = customers(settings, args.sessions)
+    give_passwords(settings, chosen)
     kinds = {w: sum(c.what == w for c in chosen) for w in ("person", "prepaid", "company")}
     log(f"{args.sessions} customers: {kinds}")
     tls = ssl.create_default_context(cafile=console_dir(settings.root) / CERT_FILE)
     server = serve(settings, args.port, tls)
     try:
-        load_before = os.getloadavg()[0]
+        warm = asyncio.run(warm_up(f"wss://localhost:{args.port}/", tls, chosen[-1]))
         cpu_before, own_before = cpu_seconds(server.pid), time.process_time()
+        load_before = os.getloadavg()[0]
         began = time.perf_counter()
         out = asyncio.run(load(f"wss://localhost:{args.port}/", tls, chosen, args))
         wall = time.perf_counter() - began
@@ -279,6 +340,7 @@ def main() -> None:
         max=overall["max"],
         pages=figures,
         payments=out.outcomes,
+        warm_up={name: round(ts[0], 3) for name, ts in warm.times.items()},
         errors=len(out.errors),
         wall_seconds=round(wall, 1),
         server_cpu_seconds=round(server_cpu, 1),
