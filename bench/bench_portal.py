@@ -11,7 +11,7 @@ passwords set, invoices paid, credit topped up); customers of every realm with a
 get the portal password `PASSWORD` through the core function of `jet portal password`.
 
     .venv/bin/python bench/bench_portal.py [--home DIR | --accounts 500] [--sessions 50]
-        [--rounds 3] [--think 3.0] [--ramp 10] [--port 8599]
+        [--rounds 3] [--think 5] [--ramp 30] [--port 8599]
 """
 
 from __future__ import annotations
@@ -289,8 +289,8 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=500, help="for the demo made here")
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3, help="times each customer sees every page")
-    parser.add_argument("--think", type=float, default=3.0, help="mean seconds between clicks")
-    parser.add_argument("--ramp", type=float, default=10.0, help="seconds over which they arrive")
+    parser.add_argument("--think", type=float, default=5.0, help="mean seconds between clicks")
+    parser.add_argument("--ramp", type=float, default=30.0, help="seconds over which they arrive")
     parser.add_argument("--port", type=int, default=8599)
     args = parser.parse_args()
     settings = Settings(home=home(args))
@@ -345,10 +345,12 @@ def main() -> None:
         wall_seconds=round(wall, 1),
         server_cpu_seconds=round(server_cpu, 1),
         server_cores_used=round(server_cpu / wall, 2),
+        server_cpu_ms_per_run=round(server_cpu / overall["n"] * 1000),
         server_peak_memory_mb=server_mb,
         client_cpu_seconds=round(time.process_time() - own_before, 1),
         megabytes_received=round(out.bytes / 2**20, 1),
         kinds=kinds,
+        streamlit_env={k: v for k, v in os.environ.items() if k.startswith("STREAMLIT_")},
         load_average=[round(load_before, 2), round(os.getloadavg()[0], 2)],
     )
 
