@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from apps.streamlit.auth.customer_login import TOKEN
 from apps.streamlit.portal.context import ACCOUNT
 from apps.streamlit.portal.navigation import PAGES
+from jet.accounts import update_account
 from jet.audit import Actor
 from jet.config import PROJECT_ROOT, Settings
 from jet.portal_logins import customer_of, portal_sign_in, set_portal_password
@@ -276,3 +277,49 @@ def test_plan_change_after_its_pro_rata_preview(portal: Settings) -> None:
     with session(portal.db_url) as s:
         (entry,) = s.scalars(select(AuditEntry).where(AuditEntry.action == "plan.changed"))
     assert (entry.actor, entry.channel) == ("ann", "portal")
+
+
+def test_usage_shows_the_allowance_chart_and_sessions(portal: Settings) -> None:
+    at = _signed_in(portal, "ann")
+    assert "plan home" in at.main.caption[0].value
+    (bar,) = at.get("progress")
+    assert "home-data: 400.000 of 500" in bar.proto.text and "(80.0 %)" in bar.proto.text
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    sessions = at.dataframe[-1].value
+    assert list(sessions.columns) == ["started_at", "ended_at", "MB in", "MB out", "nas"]
+    assert sessions["nas"].tolist() == ["bras-1"] and sessions["MB in"].tolist() == [3000.0]
+
+
+def test_invoices_offer_the_pdf_and_the_facturx_xml(portal: Settings) -> None:
+    at = _signed_in(portal, "ann")
+    at.switch_page("views/invoices.py").run()
+    assert at.metric[0].value == "AUD 75.90"
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["PDF", "Factur-X XML"]
+
+
+def test_a_prepaid_customer_tops_up_on_the_pay_page(portal: Settings) -> None:
+    with session(portal.db_url) as s:
+        update_account(s, "ann", prepaid=True, actor=STAFF)
+    at = _signed_in(portal, "ann")
+    assert at.metric[0].label == "Prepaid credit"
+    at.switch_page("views/pay.py").run()
+    fields = {t.label: t for t in at.text_input[:4]}  # the top-up form comes first
+    fields["Amount"].input("100.00")
+    fields["Card number"].input(OK)
+    fields["Expiry (MM/YY)"].input("12/30")
+    fields["CVC"].input("123")
+    at.main.button[0].click().run()
+    assert not at.exception, at.exception
+    assert "AUD 100.00 charged to visa ending 4242" in at.success[0].value
+    assert "Receipt (PDF)" in [b.proto.label for b in at.get("download_button")]
+
+
+def test_an_ended_session_asks_to_sign_in_again(portal: Settings) -> None:
+    at = _signed_in(portal, "ann")
+    with session(portal.db_url) as s:
+        set_portal_password(s, STAFF, "ann", "another long password")  # ends its sessions
+    at.run()
+    assert TOKEN not in at.session_state
+    assert "Your session ended" in at.info[0].value
+    assert _titles(at) == ["Sign in"]
