@@ -1,14 +1,15 @@
 """The customer portal under load (issue #18): `--sessions` (50) customers at once, each
 in its own websocket session with one real portal server (`jet portal serve`, HTTPS on
-loopback), signing in, browsing every page and paying
-an invoice or topping up, each page's time measured from the request to the server's
-`script_finished`. Target: under 1.5 s at the 95th percentile on this machine.
+loopback), signing in, browsing every page and paying an invoice or topping up, each
+page's time measured from the request to the server's `script_finished`. Target: under
+1.5 s at the 95th percentile on this machine.
 
 The clients are bench/portal_client.py (the browser's protocol without a browser: see
 bench/README.md for why). The home is made by `jet demo --accounts N` in a scratch folder
-(not measured), or `--home DIR`, an existing demo home, which the run changes (portal
-passwords set, invoices paid, credit topped up); customers of every realm with a portal
-get the portal password `PASSWORD` through the core function of `jet portal password`.
+(not measured, removed after), or `--home DIR`, an existing demo home, which the run
+changes (portal passwords set, invoices paid, credit topped up, and a `jet bill` for the
+next month when few customers have an invoice open); the customers chosen get the portal
+password `PASSWORD` through the core function of `jet portal password`.
 
     .venv/bin/python bench/bench_portal.py [--home DIR | --accounts 500] [--sessions 50]
         [--rounds 3] [--think 5] [--ramp 30] [--port 8599]
@@ -20,6 +21,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import ssl
 import statistics
 import subprocess
@@ -274,12 +276,15 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
 
 
 def home(args: argparse.Namespace) -> Path:
+    """`--home`, else a scratch folder with `jet demo --accounts N` in it (its output on
+    stderr: the bench's stdout ends with its JSON line)."""
     if args.home:
         return args.home.resolve()
     folder = Path(tempfile.mkdtemp(prefix="bench-portal-"))
     log(f"jet demo --accounts {args.accounts} into {folder} (not measured)")
     env = {**os.environ, "JET_HOME": str(folder)}
-    subprocess.run([JET, "demo", "--accounts", str(args.accounts)], env=env, check=True)
+    demo = [JET, "demo", "--accounts", str(args.accounts)]
+    subprocess.run(demo, env=env, check=True, stdout=sys.stderr)
     return folder
 
 
@@ -315,6 +320,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if not args.home:
+            shutil.rmtree(settings.root)
     figures = {name: percentiles(t) for name, t in sorted(out.times.items())}
     every = [t for name, ts in out.times.items() for t in ts]
     for name, f in figures.items():
