@@ -75,7 +75,8 @@ def build(settings: Settings, n: int) -> None:
     accounts = f"""select i, 'acme-' || lpad(i::varchar, 7, '0') as account_id,
         ['acme', 'skyfi', 'eurowave'][i % 3 + 1] as realm_id from range({n}) t(i)"""
     copies = {
-        "dim_accounts": f"select account_id, realm_id, 'active' as status from ({accounts})",
+        "dim_accounts": f"""select account_id, realm_id, 'active' as status,
+            ['AUD', 'NZD', 'EUR'][i % 3 + 1] as currency from ({accounts})""",
         "fct_invoice_lines": f"""
             select realm_id, (date_trunc('month', date '{today}') - to_months(m))::date
                    as bill_date, p.product_id, p.kind, account_id,

@@ -289,10 +289,13 @@ def _refuse(s: Session, email: str, reason: str, **more) -> NoReturn:
 
 
 def _totp_step(secret: str, code: str, now: datetime) -> int | None:
-    """The time step whose code `code` is: now's or one either side (clock drift)."""
-    totp = pyotp.TOTP(secret)
+    """The time step whose code `code` is: now's or one either side (clock drift).
+
+    Spaces are dropped (apps show "123 456"); the comparison is of bytes, as
+    `hmac.compare_digest` raises on a str with a non-ASCII character in it."""
+    totp, typed = pyotp.TOTP(secret), "".join(code.split()).encode()
     for offset in (0, -1, 1):
-        if hmac.compare_digest(totp.at(now, counter_offset=offset), code.strip()):
+        if hmac.compare_digest(totp.at(now, counter_offset=offset).encode(), typed):
             return totp.timecode(now) + offset
     return None
 

@@ -8,10 +8,14 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import date
+from functools import partial
 from pathlib import Path
+from typing import Any
+from uuid import uuid4
 
 from jet.config import Settings
 from jet.errors import JetError
@@ -62,8 +66,15 @@ def _signals_kept() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def run_job(settings: Settings, job_name: str, first: date, last: date) -> Path:
-    """Run `job_name` over the bill dates [first, last] as one run; return its log file."""
+def run_job(
+    settings: Settings,
+    job_name: str,
+    first: date,
+    last: date,
+    on_step: Callable[[str], None] | None = None,
+) -> Path:
+    """Run `job_name` over the bill dates [first, last] as one run; return its log file.
+    `on_step` hears the key of each step as it succeeds (the console shows the progress)."""
     settings.export()
     config = settings.dagster_home / "dagster.yaml"
     if not config.exists():
@@ -74,8 +85,10 @@ def run_job(settings: Settings, job_name: str, first: date, last: date) -> Path:
 
     job = defs.resolve_job_def(job_name)
     log = settings.root / "logs" / f"{job_name}-{first}-{last}.log"
+    run_id = str(uuid4())
     with _output_to(log), _signals_kept(), DagsterInstance.get() as instance:
-        result = job.execute_in_process(
+        run = partial(
+            job.execute_in_process,
             instance=instance,
             run_config=QUIET,
             tags={
@@ -83,7 +96,9 @@ def run_job(settings: Settings, job_name: str, first: date, last: date) -> Path:
                 "dagster/asset_partition_range_end": last.isoformat(),
             },
             raise_on_error=False,
+            run_id=run_id,
         )
+        result = run() if on_step is None else _watched(run, instance, run_id, on_step)
     if not result.success:
         failures = [
             f"{e.step_key}: {_innermost(e.event_specific_data.error)}"
@@ -94,6 +109,24 @@ def run_job(settings: Settings, job_name: str, first: date, last: date) -> Path:
             f"{job_name} {first}..{last} failed: " + "; ".join(failures) + f" (full log: {log})"
         )
     return log
+
+
+def _watched(run: Callable[[], Any], instance: Any, run_id: str, on_step: Callable[[str], None]):
+    """`run` in a thread of its own while this one reads the run's event log once a second
+    and tells `on_step` each step that succeeded since."""
+    from dagster import DagsterEventType
+
+    told = 0
+    with ThreadPoolExecutor(1, thread_name_prefix=f"run-{run_id[:8]}") as pool:
+        running = pool.submit(run)
+        while True:
+            finished = not wait([running], timeout=1.0).not_done
+            steps = instance.all_logs(run_id, of_type=DagsterEventType.STEP_SUCCESS)
+            for entry in steps[told:]:
+                on_step(entry.step_key)
+            told = len(steps)
+            if finished:
+                return running.result()
 
 
 def _innermost(error) -> str:

@@ -48,8 +48,11 @@ def test_running_a_bill_date_twice_issues_nothing_new(settings):
     first = _invoices(settings)
     assert first == [("DEMO-2026-000001", date(2026, 2, 1), Decimal("51.10"), 2)]
 
-    run_job(settings, "billing_cycle", date(2026, 2, 1), date(2026, 2, 1))
+    steps: list[str] = []  # the console's progress: each step as it succeeds
+    run_job(settings, "billing_cycle", date(2026, 2, 1), date(2026, 2, 1), on_step=steps.append)
     assert _invoices(settings) == first
+    assert {"ops_snapshot", "warehouse_models", "issued_invoices", "invoice_pdfs"} <= set(steps)
+    assert steps.index("issued_invoices") < steps.index("invoice_pdfs")
 
     run_job(settings, "billing_cycle", date(2026, 2, 2), date(2026, 3, 1))
     assert _invoices(settings) == [

@@ -4,7 +4,7 @@ the pages a role may not use (absent from its menu, refused and audited when ope
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,8 +14,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from apps.streamlit.auth.staff_login import TOKEN
+from apps.streamlit.console import account_forms
 from apps.streamlit.console.navigation import PAGES, pages_for
-from jet.accounts import add_accounts
+from jet.accounts import add_accounts, subscribe
 from jet.audit import Actor, entries
 from jet.catalog import load_catalog_file
 from jet.config import PROJECT_ROOT, Settings
@@ -31,6 +32,8 @@ from jet.staff import (
     staff_of,
 )
 from jet.store.db import session
+from jet.store.models import Invoice, InvoiceLine, Realm
+from reports.issued_invoices import pdf_path, render_pdfs
 
 CONSOLE = PROJECT_ROOT / "apps" / "streamlit" / "console"
 APP = CONSOLE / "app.py"
@@ -232,6 +235,28 @@ def test_an_account_of_another_realm_by_its_url_is_not_found_and_audited(
     assert [(e.actor, e.after["about"]) for e in refused] == [(HELPDESK.email, "sue")]
 
 
+def test_another_realms_account_through_session_state_is_refused_and_audited(
+    console: Settings,
+) -> None:
+    _accounts(console)
+    at = _signed_in(console, HELPDESK)
+    at.switch_page("views/accounts.py")
+    # A tampered session: another realm's id typed, a plan preview kept for it.
+    at.session_state["account_search"] = "sue"
+    at.session_state[account_forms._PREVIEW] = (("sue", "home-basic", date.today()), None)
+    at.run()
+    assert at.info[0].value == "No account matches 'sue'."
+    assert not at.tabs and "Change plan" not in {b.label for b in at.button}
+    with session(console.db_url) as s:
+        refused = [e for e in entries(s) if e.action == "access.refused"]
+    assert [(e.actor, e.after["about"]) for e in refused] == [(HELPDESK.email, "sue")]
+    # The staff member is whoever the store says the token is: a forged one signs no one in.
+    forged = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    forged.session_state[TOKEN] = "a-token-jet-never-gave"
+    forged.run()
+    assert [t.label for t in forged.text_input][:2] == ["E-mail", "Password"]
+
+
 def test_the_overview_charts_the_marts_of_the_staff_members_realms(console: Settings) -> None:
     _accounts(console)
     pl.DataFrame(
@@ -271,3 +296,118 @@ def test_a_catalog_upload_shows_the_loaders_message_or_stores_the_version(
     at.button(key="load_catalog").click().run()
     assert not at.error, at.error[0].value
     assert "stored the catalog of eurowave" in at.success[0].value
+
+
+def _field(at: AppTest, label: str):  # noqa: ANN202 - AppTest's widget types
+    [found] = [w for w in (*at.text_input, *at.date_input) if w.label == label]
+    return found
+
+
+def _click(at: AppTest, label: str) -> AppTest:
+    [button] = [b for b in at.button if b.label == label]
+    return button.click().run()
+
+
+def test_sales_creates_an_account_subscribes_it_and_previews_a_plan_change(
+    console: Settings,
+) -> None:
+    at = _signed_in(console, SALES)
+    at.switch_page("views/accounts.py").run()
+    assert at.selectbox[0].options == ["acme"]  # sales of acme create in acme only
+    _field(at, "Login").input("carol")
+    _field(at, "Name").input("Carol New")
+    _click(at, "Create account")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Account carol created." in at.success[0].value
+    assert at.query_params["account"] == "carol"
+    assert at.header[0].value == "Carol New · carol"
+
+    _field(at, "Plan").input("home")
+    _field(at, "From").set_value(date.today() - timedelta(days=14))
+    _click(at, "Subscribe")
+    assert "Subscribed to home" in at.success[0].value
+    assert _plans(at) == ["home"]  # the page read again after the action
+    _field(at, "New plan").input("business")
+    _click(at, "Preview the change")
+    assert not at.error, [e.value for e in at.error]
+    assert any("Pro-rata preview" in c.value for c in at.caption)
+    [draft] = [m for m in at.metric if m.label.startswith("Invoice of ")]
+    assert draft.value.endswith(" AUD")
+    _click(at, "Change plan")
+    assert any(f"Plan changed to business on {date.today()}" in s.value for s in at.success)
+    assert _plans(at) == ["home", "business"]
+    with session(console.db_url) as s:
+        done = [(e.action, e.actor) for e in entries(s) if e.action.startswith(("account", "sub"))]
+    assert done and {actor for _, actor in done} == {SALES.email}
+
+
+def _plans(at: AppTest) -> list[str]:
+    """The plans in the account page's subscriptions table."""
+    [subs] = [d.value for d in at.dataframe if "plan" in d.value.columns]
+    return list(subs["plan"])
+
+
+def test_helpdesk_resets_a_password_suspends_and_reactivates(console: Settings) -> None:
+    _accounts(console)
+    at = _signed_in(console, HELPDESK)
+    at.switch_page("views/accounts.py")
+    at.query_params["account"] = "bob"
+    at.run()
+    assert "Create account" not in {b.label for b in at.button}
+    _click(at, "Reset password")
+    [shown] = [s.value for s in at.success if "New password" in s.value]
+    password = shown.split("`")[1]
+    _click(at, "Suspend")
+    assert at.success[0].value.startswith("Suspended")
+    at.run()
+    assert "suspended" in at.caption[0].value
+    _click(at, "Reactivate")
+    at.run()
+    assert "active" in at.caption[0].value
+    with session(console.db_url) as s:
+        done = [e for e in entries(s) if e.entity_id == "bob" and e.actor == HELPDESK.email]
+    assert len(done) >= 3, [e.action for e in done]
+    assert password and password not in str([e.after for e in done])  # never in the audit
+
+
+def _an_invoice(settings: Settings) -> Path:
+    """bob's invoice of 1 October as billing issues one, and its PDF rendered as `jet
+    invoice pdf` renders it."""
+    start, bill = date(2026, 9, 1), date(2026, 10, 1)
+    with session(settings.db_url) as s:
+        sub = subscribe(s, "bob", "home", start, actor=ADMIN_ACTOR)
+        realm = s.get(Realm, "acme")
+        realm.last_invoice_number = 1
+        number = realm.invoice_format.format(prefix=realm.invoice_prefix, year=2026, number=1)
+        s.add(
+            Invoice(
+                number=number, realm_id="acme", account_id="bob", bill_date=bill,
+                currency="AUD", subtotal=Decimal("69.00"), tax=Decimal("6.90"),
+                total=Decimal("75.90"), issued_at=datetime(2026, 10, 1, 6, 30, tzinfo=UTC),
+                lines=[
+                    InvoiceLine(
+                        line_key=f"{number}:0", account_id="bob", subscription_id=sub.id,
+                        product_id="home-access", kind="advance", description="Home broadband",
+                        period_start=start, period_end=bill, quantity=Decimal(1),
+                        amount=Decimal("69.00"), taxable=True,
+                    )
+                ],
+            )
+        )  # fmt: skip
+    render_pdfs(settings, processes=1)
+    return pdf_path(settings, "acme", number)
+
+
+def test_the_account_page_offers_each_invoice_as_its_pdf(console: Settings) -> None:
+    _accounts(console)
+    pdf = _an_invoice(console)
+    assert pdf.is_file()
+    at = _signed_in(console, HELPDESK)
+    at.switch_page("views/accounts.py")
+    at.query_params["account"] = "bob"
+    at.run()
+    assert not at.exception and not at.error
+    invoices = next(d.value for d in at.dataframe if "total" in d.value.columns)
+    assert "pdf_path" not in invoices.columns  # the server's paths are not shown
+    assert invoices["number"].to_list() == [pdf.stem]
+    assert [b.label for b in at.get("download_button")] == [f"{pdf.stem} (PDF)"]

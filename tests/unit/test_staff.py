@@ -271,3 +271,15 @@ def test_a_hash_of_older_parameters_is_replaced_at_sign_in(store):
     with session(store) as s:
         renewed = s.scalar(select(StaffMember)).password_hash
     assert renewed != weak and not PasswordHasher().check_needs_rehash(renewed)
+
+
+def test_a_totp_code_typed_with_spaces_works_and_any_other_text_is_refused(store):
+    with session(store) as s:
+        totp = pyotp.parse_uri(enable_totp(s, ADMIN, "hal@isp.example"))
+    for typed in ("１２３４５６", "12345é", "code?"):  # non-ASCII too: refused, not a TypeError
+        with pytest.raises(LoginRefused):
+            attempt(store, totp=typed)
+    code = totp.at(T0)
+    assert who(store, attempt(store, totp=f" {code[:3]} {code[3:]} "))
+    reasons = [e.after["reason"] for e in audit(store, "staff.sign_in_refused")]
+    assert reasons == ["wrong TOTP code"] * 3

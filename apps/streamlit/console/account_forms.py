@@ -15,9 +15,19 @@ from apps.streamlit.data import actions
 from jet.config import Settings
 from jet.roles import Staff, allowed
 
+_DONE = "jet_console_done"
+
 
 def _done(message: str) -> None:
-    st.success(message, icon=":material/check_circle:")
+    """Read the page again, so that its tables show the change, and say there what was done."""
+    st.session_state[_DONE] = message
+    st.rerun()
+
+
+def said() -> None:
+    """What the last action did (`_done`), once, at the top of the page."""
+    if message := st.session_state.pop(_DONE, None):
+        st.success(message, icon=":material/check_circle:")
 
 
 def create_account(settings: Settings, staff: Staff) -> None:
@@ -41,8 +51,8 @@ def create_account(settings: Settings, staff: Staff) -> None:
                 name=name.strip(),
                 email=email.strip() or None,
             )
-            _done(f"Account {account} created.")
             st.query_params["account"] = str(account)
+            _done(f"Account {account} created.")
 
 
 def profile_actions(settings: Settings, staff: Staff, account_id: str, realm: str) -> None:
@@ -75,17 +85,44 @@ def subscription_actions(settings: Settings, staff: Staff, account_id: str, real
             with shown_refusals(stop=False):
                 actions.subscribe(settings, staff, account_id, plan.strip(), start)
                 _done(f"Subscribed to {plan} from {start}.")
-    st.markdown("**Change plan**")
-    new_plan = st.text_input("New plan", key="change_plan")
-    on = st.date_input("On", value=date.today(), key="change_on")
-    if new_plan.strip():
+    _change_plan(settings, staff, account_id)
+
+
+_PREVIEW = "jet_plan_change_preview"
+
+
+def _change_plan(settings: Settings, staff: Staff, account_id: str) -> None:
+    """Preview first, then change: the preview rates a copy of the store (seconds), so it
+    runs when asked and is kept for that account, plan and day until the change is made."""
+    with st.form("plan_change"):
+        st.markdown("**Change plan**")
+        plan = st.text_input("New plan", key="change_plan").strip()
+        on = st.date_input("On", value=date.today(), key="change_on")
+        asked = st.form_submit_button("Preview the change")
+    request = (account_id, plan, on)
+    if asked and plan:
+        with shown_refusals(stop=False), st.spinner("Rating the next invoice with the new plan…"):
+            draft = actions.plan_change_preview(settings, staff, account_id, plan, on)
+            st.session_state[_PREVIEW] = (request, draft)
+    kept = st.session_state.get(_PREVIEW)
+    if kept is None or kept[0] != request:
+        return
+    _show_draft(kept[1])
+    if st.button("Change plan", type="primary"):
         with shown_refusals(stop=False):
-            preview = actions.plan_change_preview(settings, staff, account_id, new_plan.strip(), on)
-            st.caption("Pro-rata preview: the next invoice with the new plan")
-            st.write(preview if preview is not None else "no invoice would be issued")
-            if st.button("Change plan", type="primary"):
-                actions.change_plan(settings, staff, account_id, new_plan.strip(), on)
-                _done(f"Plan changed to {new_plan} on {on}.")
+            actions.change_plan(settings, staff, account_id, plan, on)
+            del st.session_state[_PREVIEW]
+            _done(f"Plan changed to {plan} on {on}.")
+
+
+def _show_draft(draft: dict | None) -> None:
+    """The pro-rata preview: the next invoice's total and lines (`jet invoice preview`)."""
+    st.caption("Pro-rata preview: the next invoice with the new plan")
+    if draft is None:
+        st.write("No invoice would be issued.")
+        return
+    st.metric(f"Invoice of {draft['bill_date']}", f"{draft['total']} {draft['currency']}")
+    st.dataframe(pl.DataFrame(draft["lines"]), hide_index=True)
 
 
 def disconnect(

@@ -6,10 +6,11 @@ from apps.streamlit.data.accounts import account_page, search_accounts
 from apps.streamlit.data.catalog import catalog_versions
 from apps.streamlit.data.collectors import collectors
 from apps.streamlit.data.guard import AccountNotFound
+from apps.streamlit.data.invoices import invoices
 from apps.streamlit.data.overview import overview
 from apps.streamlit.data.quality import held_invoices, quality
 
 __all__ = [
     "AccountNotFound", "account_page", "catalog_versions", "collectors", "held_invoices",
-    "overview", "quality", "search_accounts",
+    "invoices", "overview", "quality", "search_accounts",
 ]  # fmt: skip

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
 import polars as pl
 
-from apps.streamlit.data.guard import account_realm, may
+from apps.streamlit.data.guard import AccountNotFound, account_realm, may
 from apps.streamlit.data.marts import SCOPED, frame, has, in_scope
 from ingest.radius.open_sessions import open_sessions
 from jet.account_views import account_detail, find_accounts, payments
 from jet.config import Settings
-from jet.roles import Staff
+from jet.roles import Staff, check
 from jet.store.db import session
 from reports.issued_invoices import pdf_path
 
@@ -35,12 +36,16 @@ def search_accounts(
     """Accounts whose login, name, e-mail, parent, static address or assigned network holds
     `text`; with an IP address, also those whose RADIUS session had it in the last
     `RECENT_DAYS` days; with a MAC address, those whose sessions came from it (Calling-
-    Station-Id). At most `limit`, in the staff member's realms."""
+    Station-Id). At most `limit`, in the staff member's realms; the exact id of another
+    realm's account finds nothing, like any other text, and is audited as an attempt."""
     may(settings, staff, "account.read")
     online = _by_session_address(settings, staff, text)
     with session(settings.db_url) as s:
         rows = find_accounts(s, search=text, realms=staff.realms, limit=limit)
         known = {r["id"] for r in rows}
+        if text not in known:
+            with suppress(AccountNotFound):
+                account_realm(s, staff, "account.read", text)  # audits another realm's id
         for login in online:
             if login not in known and len(rows) < limit:
                 found = find_accounts(s, search=login, realms=staff.realms, limit=1)
@@ -63,11 +68,14 @@ def search_accounts(
 
 
 def account_page(settings: Settings, staff: Staff, account_id: str) -> dict[str, Any]:
-    """The account page: profile, hierarchy, subscriptions, daily usage, open sessions,
+    """The account page: profile (with its static address and assigned networks, as `jet
+    account show` has them), hierarchy, subscriptions, daily usage, open sessions,
     invoices (with their PDF's path), payments and balance, audit trail."""
     today = date.today()
     with session(settings.db_url) as s:
         realm = account_realm(s, staff, "account.read", account_id)
+        for shown in ("usage.read", "invoice.read"):  # its usage and sessions, its invoices
+            check(s, staff, shown, realm, about=account_id)
         detail = account_detail(s, account_id, today, invoices=24, audit=50)
         paid = payments(s, account_id)
     invoices = [
@@ -78,6 +86,8 @@ def account_page(settings: Settings, staff: Staff, account_id: str) -> dict[str,
             **detail["account"],
             "realm_id": realm,
             "billing_account": detail["billing_account"],
+            "static_ip": detail["addresses"]["framed_ip"] or "",
+            "networks": ", ".join(detail["addresses"]["assigned"]),
         },
         "hierarchy": pl.DataFrame(detail["children"], schema=["id", "name", "status"]),
         "subscriptions": pl.DataFrame(
@@ -132,11 +142,19 @@ def _sessions(settings: Settings, account_id: str) -> pl.DataFrame:
 
 
 _MAC = re.compile(r"^[0-9a-f]{12}$")
+# A condition on the landed RADIUS accounting per kind of address (values by parameter).
+_LANDED_BY = {
+    "ip": "framed_ip = $value",
+    "mac": "regexp_replace(lower(calling_station_id), '[^0-9a-f]', '', 'g') = $value",
+}
 
 
 def _by_session_address(settings: Settings, staff: Staff, text: str) -> dict[str, str]:
     """The accounts (in the staff member's realms) whose RADIUS sessions of the last
-    `RECENT_DAYS` days had `text` as their IP address or came from it as a MAC, with it."""
+    `RECENT_DAYS` days had `text` as their IP address or came from it as a MAC, with it.
+    An address is looked for in `fct_radius_sessions` and, for a session that started
+    after the last publish (a customer online now), in the accounting landed since; a MAC
+    only in the landed accounting (the mart does not keep Calling-Station-Id)."""
     text = text.strip()
     try:
         address = int(ipaddress.IPv4Address(text))
@@ -145,23 +163,35 @@ def _by_session_address(settings: Settings, staff: Staff, text: str) -> dict[str
     mac = re.sub(r"[^0-9a-f]", "", text.lower())
     since = datetime.now(UTC) - timedelta(days=RECENT_DAYS)
     found: dict[str, str] = {}
-    if address is not None and has(settings, "fct_radius_sessions"):
-        hits = frame(
-            settings,
-            f"""select distinct account_id from fct_radius_sessions
-                where {SCOPED} and framed_ip = $address
-                  and (ended_at is null or ended_at >= $since)""",
-            in_scope(staff.realms) | {"address": address, "since": since},
-        )
-        found |= dict.fromkeys(hits["account_id"].to_list(), text)
+    if address is not None:
+        published = has(settings, "fct_radius_sessions")
+        if published:
+            hits = frame(
+                settings,
+                f"""select distinct account_id from fct_radius_sessions
+                    where {SCOPED} and framed_ip = $address
+                      and (ended_at is null or ended_at >= $since)""",
+                in_scope(staff.realms) | {"address": address, "since": since},
+            )
+            found |= dict.fromkeys(hits["account_id"].to_list(), text)
+        landed_from = max(since.date(), _published_on(settings)) if published else since.date()
+        found |= dict.fromkeys(_landed(settings, "ip", address, landed_from), text)
     if _MAC.match(mac) and len(text) >= 12:
-        found |= dict.fromkeys(_by_mac(settings, mac, since.date()), text)
+        found |= dict.fromkeys(_landed(settings, "mac", mac, since.date()), text)
     return found
 
 
-def _by_mac(settings: Settings, mac: str, since: date) -> list[str]:
-    """Accounts (the User-Name's login) whose accounting came from the MAC `mac` (12 hex
-    digits) on a day from `since`, in the landed RADIUS files of those days."""
+def _published_on(settings: Settings) -> date:
+    """The UTC day before fct_radius_sessions was last published: what landed from then
+    on may be missing from it (a day's margin for accounting that arrives late)."""
+    path = settings.marts / "fct_radius_sessions.parquet"
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).date() - timedelta(days=1)
+
+
+def _landed(settings: Settings, kind: str, value: int | str, since: date) -> list[str]:
+    """Accounts (the User-Name's login) whose accounting landed in the date partitions from
+    `since` on has `value` as its `kind` of address (`_LANDED_BY`). The staff member's
+    realms are applied by the caller's lookup in the store."""
     root = settings.raw / "radius"
     files = [
         str(f)
@@ -173,8 +203,9 @@ def _by_mac(settings: Settings, mac: str, since: date) -> list[str]:
         return []
     with duckdb.connect() as con:
         rows = con.execute(
-            """select distinct split_part(user_name, '@', 1) from read_parquet($files)
-               where regexp_replace(lower(calling_station_id), '[^0-9a-f]', '', 'g') = $mac""",
-            {"files": files, "mac": mac},
+            f"""select distinct split_part(user_name, '@', 1)
+                from read_parquet($files, hive_partitioning = false, union_by_name = true)
+                where {_LANDED_BY[kind]}""",
+            {"files": files, "value": value},
         ).fetchall()
     return [r[0] for r in rows]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from jet.drivers.jobs import run_job
 from jet.errors import JetError
 from jet.preview import preview
 from jet.quality.gate import waive as waive_check
-from jet.quality.results import latest
+from jet.quality.results import runs
 from jet.realms import store_catalog
 from jet.roles import Staff, check
 from jet.store.db import session
@@ -131,23 +132,33 @@ def load_catalog(settings: Settings, staff: Staff, text: str, name: str) -> str:
     return f"{verb} the catalog of {catalog.realm.id} from {when}"
 
 
-def run_billing(settings: Settings, staff: Staff, first: date, last: date) -> str:
-    """The billing cycle for the bill dates [first, last] (the Dagster job `jet bill` runs).
-    It bills every realm, so it needs every realm."""
+def run_billing(
+    settings: Settings,
+    staff: Staff,
+    first: date,
+    last: date,
+    on_step: Callable[[str], None] | None = None,
+) -> str:
+    """The billing cycle for the bill dates [first, last] (the Dagster job `jet bill` runs),
+    telling `on_step` each step done. It bills every realm, so it needs every realm."""
     with session(settings.db_url) as s:
         check(s, staff, "billing.run", None, about=f"{first}..{last}")
         record(s, staff.actor, "billing.run", "billing", f"{first}..{last}")
-    log = run_job(settings, "billing_cycle", first, last)
+    log = run_job(settings, "billing_cycle", first, last, on_step)
     return f"billing cycle {first}..{last} done (log: {log})"
 
 
 def waive(settings: Settings, staff: Staff, check_name: str, reason: str) -> list[date]:
     """Let the invoices `check_name` holds go out at the next billing run of their dates
-    (`jet quality waive`), in every realm it holds: so the staff member needs each."""
+    (`jet quality waive`). A waiver is of a check and a bill date, not of a realm: it lets
+    out every realm's invoices the check holds in any kept run (the dates `waive` takes),
+    so the staff member needs each of those realms (a hold of every realm: every realm).
+    The dates waived now (none if each was waived already), audited as `quality.waived`."""
     with session(settings.db_url) as s:
         held = {
             hold.realm
-            for f in latest(s)
+            for findings in runs(s)
+            for f in findings
             if f.check == check_name and not f.passed
             for hold in f.holds
         }
@@ -156,4 +167,9 @@ def waive(settings: Settings, staff: Staff, check_name: str, reason: str) -> lis
         if not held:
             check(s, staff, "billing.waive", None, about=check_name)
         dates, _ = waive_check(s, check_name, reason, staff.email)
+        if dates:  # the waiver's own row names them too; the audit log is where staff look
+            record(
+                s, staff.actor, "quality.waived", "quality_check", check_name,
+                after={"bill_dates": ", ".join(map(str, dates)), "reason": reason.strip()},
+            )  # fmt: skip
     return dates

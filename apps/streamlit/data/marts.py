@@ -35,13 +35,13 @@ def publish_key(settings: Settings) -> tuple:
 
 def connection(settings: Settings) -> duckdb.DuckDBPyConnection:
     """A cursor on the marts of the latest publish (its own cursor per call: Streamlit runs
-    each session's script in a thread of its own)."""
+    each session's script in a thread of its own). The previous publish's connection is
+    let go, not closed: closing it would break a page still reading through its cursor;
+    DuckDB frees it with the last one."""
     key = publish_key(settings)
     with _LOCK:
         held = _OPEN.get(settings.marts)
         if held is None or held[0] != key:
-            if held is not None:
-                held[1].close()
             held = _OPEN[settings.marts] = (key, open_marts(settings))
         return held[1].cursor()
 

@@ -1,5 +1,6 @@
 """The Overview page's figures, from the published marts, in the staff member's realms:
-revenue, MRR, active accounts and ARPU by month, receivables by age and collections."""
+revenue, MRR, active accounts and ARPU by month, receivables by age and collections;
+money by currency (staff of several realms may see several)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,15 @@ from jet.roles import Staff
 # Months of history the charts show.
 MONTHS = 12
 
-_LINES = f"""
-    select date_trunc('month', bill_date)::date as month, product_id as product,
-           kind, account_id, billing_account_id, amount
-    from fct_invoice_lines
-    where {SCOPED} and bill_date >= $since
+# The lines of the charts' months summed per realm (`{sums}`), then per currency: a realm
+# bills in one currency (dim_accounts has it) and a billing account is of one realm, so
+# amounts of different currencies are never added and counts per realm add up.
+_BY_REALM = f"""
+    select date_trunc('month', bill_date)::date as month, realm_id, {{sums}}
+    from fct_invoice_lines where {SCOPED} and bill_date >= $since group by all
 """
+_CURRENCIES = "left join (select distinct realm_id, currency from dim_accounts) using (realm_id)"
+_NO_CURRENCY = "cross join (select null::varchar as currency)"  # dim_accounts not published
 
 
 def overview(settings: Settings, staff: Staff) -> dict[str, pl.DataFrame]:
@@ -45,24 +49,30 @@ def _figures(settings: Settings, staff: Staff) -> dict[str, pl.DataFrame]:
     scope = in_scope(staff.realms) | {"since": _since()}
     out: dict[str, pl.DataFrame] = {}
     if has(settings, "fct_invoice_lines"):
+        currencies = _CURRENCIES if has(settings, "dim_accounts") else _NO_CURRENCY
+        by_product = _BY_REALM.format(sums="product_id as product, sum(amount) as revenue")
         out["revenue_by_month_plan"] = frame(
             settings,
-            f"select month, product, sum(amount) as revenue from ({_LINES}) "
-            "group by all order by month, product",
+            f"""select month, product, currency, sum(revenue) as revenue
+                from ({by_product}) {currencies} group by all order by month, product, currency""",
             scope,
+        )
+        by_month = _BY_REALM.format(
+            sums="""sum(amount) filter (where kind = 'advance') as mrr, sum(amount) as revenue,
+                    count(distinct billing_account_id) as accounts"""
         )
         monthly = frame(
             settings,
-            f"""select month,
-                   sum(amount) filter (where kind = 'advance') as mrr,
-                   count(distinct billing_account_id) as accounts,
-                   round(sum(amount) / count(distinct billing_account_id), 2) as arpu
-                from ({_LINES}) group by month order by month""",
+            f"""select month, currency, sum(mrr) as mrr, sum(accounts)::bigint as accounts,
+                       round(sum(revenue) / sum(accounts), 2) as arpu
+                from ({by_month}) {currencies} group by all order by month, currency""",
             scope,
         )
-        out["mrr"] = monthly.select("month", "mrr")
-        out["active_accounts"] = monthly.select("month", "accounts")
-        out["arpu"] = monthly.select("month", "arpu")
+        out["mrr"] = monthly.select("month", "currency", "mrr")
+        out["arpu"] = monthly.select("month", "currency", "arpu")
+        out["active_accounts"] = monthly.group_by("month", maintain_order=True).agg(
+            pl.col("accounts").sum()
+        )
     if has(settings, "fct_invoices"):
         out["receivables_by_age"] = frame(
             settings,

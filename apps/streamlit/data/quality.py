@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 from apps.streamlit.data.guard import may
+from apps.streamlit.data.marts import SCOPED, frame, has, in_scope
 from jet.config import Settings
-from jet.quality.gate import waivers
+from jet.quality.gate import Gate
 from jet.quality.results import latest
 from jet.roles import Staff
 from jet.store.db import session
+
+HELD = {
+    "check": pl.String, "realm": pl.String, "bill_date": pl.Date, "invoices": pl.Int64,
+    "currency": pl.String, "total": pl.Decimal(38, 3), "reason": pl.String,
+}  # fmt: skip
 
 
 def quality(settings: Settings, staff: Staff) -> pl.DataFrame:
@@ -36,26 +44,33 @@ def quality(settings: Settings, staff: Staff) -> pl.DataFrame:
 
 
 def held_invoices(settings: Settings, staff: Staff) -> pl.DataFrame:
-    """The holds of failed blocking checks not waived, in the staff member's realms (a
-    hold of every realm shows to everyone who sees a realm): the check first, as
-    `actions.waive` takes it, with the realm, the bill dates and why."""
+    """The draft invoices of bill dates up to today that the quality gate holds, in the
+    staff member's realms: a row per holding check (as `actions.waive` takes it), realm,
+    bill date and currency, with how many invoices, their total and why. The rule is the
+    one `jet bill` issues by (`jet.quality.gate.Gate`): a failed blocking check of the
+    newest run over that date, not waived for it."""
     may(settings, staff, "invoice.read")
-    with session(settings.db_url) as s:
-        findings = latest(s)
-        waived = {(w.check, w.bill_date) for w in waivers(s) if w.withdrawn_at is None}
-    rows = [
-        {
-            "check": f.check,
-            "realm": hold.realm or "every realm",
-            "first_bill_date": hold.first,
-            "last_bill_date": hold.last,
-            "reason": f.error or f"{f.rows_failing} of {f.rows_checked} rows fail",
-        }
-        for f in findings
-        if f.blocking and not f.passed
-        for hold in f.holds
-        if (hold.realm is None or staff.sees(hold.realm)) and (f.check, hold.first) not in waived
-    ]
-    return pl.DataFrame(
-        rows, schema=["check", "realm", "first_bill_date", "last_bill_date", "reason"]
+    if not has(settings, "fct_invoice_drafts"):
+        return pl.DataFrame(schema=HELD)
+    drafts = frame(
+        settings,
+        f"""select realm_id as realm, bill_date, currency, count(*) as invoices,
+                   sum(total) as total
+            from fct_invoice_drafts where {SCOPED} and bill_date <= $today
+            group by all order by bill_date, realm, currency""",
+        in_scope(staff.realms) | {"today": date.today()},
     )
+    if drafts.is_empty():
+        return pl.DataFrame(schema=HELD)
+    with session(settings.db_url) as s:
+        gate = Gate(s, drafts["bill_date"].min(), drafts["bill_date"].max())
+        rows = [
+            {
+                **draft,
+                "check": f.check,
+                "reason": f.error or f"{f.rows_failing} of {f.rows_checked} rows fail",
+            }
+            for draft in drafts.iter_rows(named=True)
+            for f in gate.holding(draft["realm"], draft["bill_date"])
+        ]
+    return pl.DataFrame(rows, schema=HELD)

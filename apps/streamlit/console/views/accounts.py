@@ -14,6 +14,7 @@ from jet.roles import allowed
 
 settings, staff = page("account.read")
 st.title("Accounts")
+account_forms.said()
 
 text = st.text_input(
     "Find an account", placeholder="login, name, e-mail, IP address or MAC", key="account_search"

@@ -18,8 +18,12 @@ with st.form("run_billing"):
     last = right.date_input("Last bill date", value=date.today())
     run = st.form_submit_button("Run billing", type="primary")
 if run:
-    with shown_refusals(stop=False), st.spinner(f"Billing {first} to {last}…"):
-        result = actions.run_billing(settings, staff, first, last)
+    with shown_refusals(stop=False):
+        with st.status(f"Billing {first} to {last}…", expanded=True) as progress:
+            result = actions.run_billing(
+                settings, staff, first, last, on_step=lambda step: progress.write(f"{step} done")
+            )
+            progress.update(label=f"Billing {first} to {last}: done", expanded=False)
         st.success(f"Billing run done: {result}", icon=":material/check_circle:")
 
 st.subheader("Held invoices")
