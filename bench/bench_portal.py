@@ -88,7 +88,7 @@ class Figures:
 def customers(settings: Settings, n: int) -> list[Customer]:
     """`n` open top-level customers of the realms with a portal, taken in turn from each
     realm and kind (three people with an open invoice for each prepaid account and each
-    company), given the portal password `PASSWORD`."""
+    company; a company pays too when it has an invoice open)."""
     pools: list[list[Customer]] = []
     with session(settings.db_url) as s:
         realms = [r for r in s.scalars(select(Realm.id).order_by(Realm.id)) if portal_of(s, r)]
