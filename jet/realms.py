@@ -93,18 +93,34 @@ def catalog_versions(session: Session, realms: Collection[str] | None = None) ->
     ]
 
 
+# Catalogs parsed, by checksum and source: a stored version never changes (store_catalog
+# refuses another document for its date), and validating one is the costly part of reading
+# it (a portal page asks for the realm's on every click).
+_PARSED: dict[tuple[str, str], Catalog] = {}
+
+
 def catalog_on(session: Session, realm_id: str, day: date) -> Catalog | None:
     """The realm's catalog in effect on `day`: the latest version from that day or before,
     else its first (as subscriptions are priced); None if the realm has no catalog."""
-    in_effect = select(CatalogVersion).where(CatalogVersion.realm_id == realm_id)
-    version = session.scalar(
-        in_effect.where(CatalogVersion.effective_from <= day)
-        .order_by(CatalogVersion.effective_from.desc())
-        .limit(1)
-    ) or session.scalar(in_effect.order_by(CatalogVersion.effective_from).limit(1))
+    in_effect = select(
+        CatalogVersion.id, CatalogVersion.checksum, CatalogVersion.effective_from
+    ).where(CatalogVersion.realm_id == realm_id)
+    version = (
+        session.execute(
+            in_effect.where(CatalogVersion.effective_from <= day)
+            .order_by(CatalogVersion.effective_from.desc())
+            .limit(1)
+        ).first()
+        or session.execute(in_effect.order_by(CatalogVersion.effective_from).limit(1)).first()
+    )
     if version is None:
         return None
-    return parse_catalog(version.document, f"catalog {realm_id} from {version.effective_from}")
+    key = (version.checksum, f"catalog {realm_id} from {version.effective_from}")
+    if key not in _PARSED:
+        if len(_PARSED) >= 256:
+            _PARSED.clear()
+        _PARSED[key] = parse_catalog(session.get(CatalogVersion, version.id).document, key[1])
+    return _PARSED[key]
 
 
 @dataclass(frozen=True, slots=True)
