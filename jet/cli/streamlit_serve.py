@@ -34,8 +34,10 @@ def streamlit_command(
     argv = [sys.executable, "-m", "streamlit", "run", str(app)]
     argv += ["--server.address", host, "--server.port", str(port), "--server.headless", "true"]
     argv += ["--browser.gatherUsageStats", "false"]
-    # A served app is not edited in place: no watching its files (CPU for nothing).
-    argv += ["--server.fileWatcherType", "none"]
+    # A served app is not edited in place: no watching its files (CPU for nothing). And no
+    # full garbage collection after every click: with DuckDB, Polars and SQLAlchemy loaded it
+    # was half the server's CPU under load (bench/README.md); Python still collects itself.
+    argv += ["--server.fileWatcherType", "none", "--runner.postScriptGC", "false"]
     if cert is not None:
         argv += ["--server.sslCertFile", str(cert), "--server.sslKeyFile", str(key)]
     return argv

@@ -36,6 +36,7 @@ def test_serve_uses_the_demo_certificate_and_turns_telemetry_off(settings: Setti
     assert "--server.sslCertFile" not in plain
     assert plain[plain.index("--browser.gatherUsageStats") + 1] == "false"
     assert plain[plain.index("--server.fileWatcherType") + 1] == "none"
+    assert plain[plain.index("--runner.postScriptGC") + 1] == "false"
     assert plain[plain.index("--server.headless") + 1] == "true"
     CliRunner().invoke(main, ["console", "cert"])
     tls = streamlit_command(settings, APP, "127.0.0.1", 8501, None, None)
