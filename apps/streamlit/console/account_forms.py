@@ -51,8 +51,10 @@ def create_account(settings: Settings, staff: Staff) -> None:
                 name=name.strip(),
                 email=email.strip() or None,
             )
+            # No rerun: the account page below reads the new account in this same run,
+            # and the browser's own rerun for the changed URL would lose a kept message.
             st.query_params["account"] = str(account)
-            _done(f"Account {account} created.")
+            st.success(f"Account {account} created.", icon=":material/check_circle:")
 
 
 def profile_actions(settings: Settings, staff: Staff, account_id: str, realm: str) -> None:
