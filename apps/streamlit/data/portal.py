@@ -174,17 +174,24 @@ def dues(settings: Settings, customer: Customer, account_id: str) -> dict[str, A
     invoice with what is due, and its payments and top-ups. A user or cost-centre billed
     to a company sees only that it is billed there: the company's ledger holds its
     siblings' charges. `first_top_up_due`: what a prepaid account opened by sign-up in a
-    realm that asks a first top-up must pay before it is of use (None once paid)."""
+    realm that asks a first top-up must pay before it is of use (None once paid). `cards`:
+    whether the realm takes cards (a gateway in its catalog); else it collects otherwise
+    (direct debit, transfer)."""
     with session(settings.db_url) as s:
         own(s, customer, account_id, "dues")
         detail = balance_detail(s, account_id)
+        catalog = catalog_on(s, customer.realm_id, date.today())
+        cards = catalog is not None and catalog.realm.gateway is not None
         if not customer.sees(detail["billed_to"]):
             return {"account": account_id, "billed_elsewhere": True, "currency":
                     detail["currency"], "balance": None, "credit": None, "open": [],
-                    "payments": [], "first_top_up_due": None}  # fmt: skip
+                    "payments": [], "first_top_up_due": None, "cards": cards}  # fmt: skip
         paid = payments(s, account_id)
         first = first_top_up_due(s, account_id)
-    return {**detail, "billed_elsewhere": False, "payments": paid, "first_top_up_due": first}
+    return {
+        **detail, "billed_elsewhere": False, "payments": paid, "first_top_up_due": first,
+        "cards": cards,
+    }  # fmt: skip
 
 
 def details(settings: Settings, customer: Customer, account_id: str) -> dict[str, Any]:

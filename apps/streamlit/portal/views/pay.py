@@ -44,6 +44,12 @@ def _show(result: dict) -> None:
 
 if (last := st.session_state.pop(RESULT, None)) is not None:
     _show(last)
+if not owed["cards"]:
+    st.info(
+        "Payments here are not taken by card: your invoices say how to pay them "
+        "(direct debit or bank transfer)."
+    )
+    st.stop()
 key = st.session_state.setdefault(FORM_KEY, uuid.uuid4().hex)
 if owed["first_top_up_due"] is not None:
     st.warning(f"A first top-up of {owed['first_top_up_due']} is due before you connect.")
