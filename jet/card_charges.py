@@ -31,6 +31,7 @@ from jet.deliveries import Delivered, Failed, Result, Subscriber
 from jet.gateways import CardError, Gateway, GatewayError, Outcome, parse_card
 from jet.ledger import ZERO, open_entries, parse_amount, record_payment, take_back
 from jet.outbox import event_row, publish
+from jet.signup import first_top_up_due
 from jet.store.db import session
 from jet.store.models import (
     Account,
@@ -186,8 +187,11 @@ def top_up_now(
     day: date | None = None,
 ) -> CardPayment:
     """A prepaid account's top-up charged to a card typed in (not kept), as `top_up`
-    charges the stored one."""
+    charges the stored one; at least the first top-up its realm asks of a new account."""
     _, _, amount = _prepaid(s, account_id, amount)
+    first = first_top_up_due(s, account_id)
+    if first is not None and amount < first:
+        raise CardError(f"the first top-up of {account_id} is at least {first}: top up {first} or more")
     key = f"card:top_up:{key or uuid4().hex}"
     day = day or datetime.now(UTC).date()
     return _charge_typed(s, actor, account_id, (card_number, expiry, cvc), amount, key, day,

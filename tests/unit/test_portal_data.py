@@ -20,6 +20,7 @@ from ingest.landing import land
 from jet.accounts import AccountError, update_account
 from jet.contact_messages import messages
 from jet.customer_access import NotYours, customer
+from jet.gateways import CardError
 from jet.ledger import record_payment
 from jet.portal_logins import (
     PortalLoginRefused,
@@ -341,5 +342,9 @@ def test_a_first_top_up_is_due_until_paid_in_a_realm_that_asks_one(home, monkeyp
     with session(home.db_url) as s:
         update_account(s, "sky", prepaid=True, actor=STAFF)
     assert portal.dues(home, sky, "sky")["first_top_up_due"] == D("10.00")
+    with pytest.raises(CardError, match="the first top-up of sky is at least 10.00"):
+        actions.top_up(home, sky, "sky", "5.00", OK, "12/30", None)
+    assert charges(home) == 0  # refused before the gateway
     assert actions.top_up(home, sky, "sky", "50.00", OK, "12/30", None)["charged"]
+    assert actions.top_up(home, sky, "sky", "5.00", OK, "12/30", None)["charged"]  # then any
     assert portal.dues(home, sky, "sky")["first_top_up_due"] is None
