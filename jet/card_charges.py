@@ -191,7 +191,8 @@ def top_up_now(
     _, _, amount = _prepaid(s, account_id, amount)
     first = first_top_up_due(s, account_id)
     if first is not None and amount < first:
-        raise CardError(f"the first top-up of {account_id} is at least {first}: top up {first} or more")
+        asked = f"the first top-up of {account_id} is at least {first}"
+        raise CardError(f"{asked}: top up {first} or more")
     key = f"card:top_up:{key or uuid4().hex}"
     day = day or datetime.now(UTC).date()
     return _charge_typed(s, actor, account_id, (card_number, expiry, cvc), amount, key, day,
