@@ -347,4 +347,6 @@ def test_a_first_top_up_is_due_until_paid_in_a_realm_that_asks_one(home, monkeyp
     assert charges(home) == 0  # refused before the gateway
     assert actions.top_up(home, sky, "sky", "50.00", OK, "12/30", None)["charged"]
     assert actions.top_up(home, sky, "sky", "5.00", OK, "12/30", None)["charged"]  # then any
+    assert portal.dues(home, sky, "sky")["prepaid_credit"] == D("16.00")  # 55.00 less 39.00 owed
+    assert portal.dues(home, who(home, "ann"), "ann")["prepaid_credit"] is None  # postpaid
     assert portal.dues(home, sky, "sky")["first_top_up_due"] is None

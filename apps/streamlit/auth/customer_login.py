@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from apps.streamlit.auth.sign_out import sign_out_button as sign_out_button_of
 from jet.config import Settings
 from jet.customer_access import Customer
 from jet.portal_logins import PortalLoginRefused, customer_of, portal_sign_in, portal_sign_out
@@ -61,10 +62,5 @@ def sign_in_form(settings: Settings, realm_id: str) -> None:
 
 
 def sign_out_button(settings: Settings) -> None:
-    """A sidebar button that ends the session in the store, not only in this tab."""
-    if st.sidebar.button("Sign out", icon=":material/logout:"):
-        token = st.session_state.pop(TOKEN, None)
-        if token:
-            with session(settings.db_url) as s:
-                portal_sign_out(s, token)
-        st.rerun()
+    """The sidebar's sign-out button (apps/streamlit/auth/sign_out.py)."""
+    sign_out_button_of(settings, TOKEN, portal_sign_out)

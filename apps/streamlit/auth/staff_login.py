@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from apps.streamlit.auth.sign_out import sign_out_button as sign_out_button_of
 from jet.config import Settings
 from jet.roles import Staff
 from jet.staff import LoginRefused, sign_in, sign_out, staff_of
@@ -60,10 +61,5 @@ def sign_in_form(settings: Settings) -> None:
 
 
 def sign_out_button(settings: Settings) -> None:
-    """A sidebar button that ends the session in the store, not only in this tab."""
-    if st.sidebar.button("Sign out", icon=":material/logout:"):
-        token = st.session_state.pop(TOKEN, None)
-        if token:
-            with session(settings.db_url) as s:
-                sign_out(s, token)
-        st.rerun()
+    """The sidebar's sign-out button (apps/streamlit/auth/sign_out.py)."""
+    sign_out_button_of(settings, TOKEN, sign_out)

@@ -174,7 +174,8 @@ def dues(settings: Settings, customer: Customer, account_id: str) -> dict[str, A
     invoice with what is due, and its payments and top-ups. A user or cost-centre billed
     to a company sees only that it is billed there: the company's ledger holds its
     siblings' charges. `first_top_up_due`: what a prepaid account opened by sign-up in a
-    realm that asks a first top-up must pay before it is of use (None once paid). `cards`:
+    realm that asks a first top-up must pay before it is of use (None once paid).
+    `prepaid_credit`: a prepaid account's credit left (None: not prepaid). `cards`:
     whether the realm takes cards (a gateway in its catalog); else it collects otherwise
     (direct debit, transfer)."""
     with session(settings.db_url) as s:
@@ -185,12 +186,16 @@ def dues(settings: Settings, customer: Customer, account_id: str) -> dict[str, A
         if not customer.sees(detail["billed_to"]):
             return {"account": account_id, "billed_elsewhere": True, "currency":
                     detail["currency"], "balance": None, "credit": None, "open": [],
-                    "payments": [], "first_top_up_due": None, "cards": cards}  # fmt: skip
+                    "payments": [], "first_top_up_due": None, "prepaid_credit": None,
+                    "cards": cards}  # fmt: skip
+        prepaid = None
+        if get_account(s, account_id).prepaid:
+            prepaid = credit_left(s, [account_id]).get(account_id, Decimal(0))
         paid = payments(s, account_id)
         first = first_top_up_due(s, account_id)
     return {
         **detail, "billed_elsewhere": False, "payments": paid, "first_top_up_due": first,
-        "cards": cards,
+        "prepaid_credit": prepaid, "cards": cards,
     }  # fmt: skip
 
 

@@ -15,7 +15,7 @@ RESULT = "jet_portal_pay_result"  # the last payment's result, shown after the p
 settings, customer, account = page("Pay")
 with shown_refusals():
     owed = portal.dues(settings, customer, account)
-    prepaid = portal.usage(settings, customer, account)["prepaid"]
+prepaid = owed["prepaid_credit"]  # None: not a prepaid account
 
 
 def _card() -> tuple[str, str, str]:
@@ -55,7 +55,7 @@ if owed["first_top_up_due"] is not None:
     st.warning(f"A first top-up of {owed['first_top_up_due']} is due before you connect.")
 if prepaid is not None:
     st.subheader("Top up")
-    st.caption(f"Credit now: {prepaid['currency']} {prepaid['credit']}")
+    st.caption(f"Credit now: {owed['currency']} {prepaid}")
     with st.form("top_up"):
         amount = st.text_input("Amount", value=str(owed["first_top_up_due"] or ""))
         number, expiry, cvc = _card()
