@@ -157,10 +157,11 @@ def test_plan_change_sends_coa_with_the_new_attributes(home, nas) -> None:
     assert request["Session-Timeout"] == "86400"  # home's; business has none
     assert request["Idle-Timeout"] == "1800"
     assert request["Mikrotik-Rate-Limit"] == "20M/100M"
+    today = datetime.now(UTC).date()  # the day it changed: not TODAY, a suite may cross midnight
     with session(home.db_url) as s:
         subs = s.scalars(select(Subscription).where(Subscription.account_id == "alice")).all()
         assert {(sub.plan_id, sub.end_date) for sub in subs} == {
-            ("business", TODAY),
+            ("business", today),
             ("home", None),
         }
 
