@@ -395,6 +395,35 @@ class Portal(_Frozen):
         return value
 
 
+class ReportMail(_Frozen):
+    """Reports e-mailed on a schedule (docs/reports.md, "Scheduled delivery"): the
+    `reports` (report or pack names, as `jet report list` shows them) go `to` these
+    addresses `every` month (on the 2nd, covering the month before) or week (on
+    Mondays, the week before), as `format` files filtered to this realm."""
+
+    reports: tuple[str, ...]
+    to: tuple[str, ...]
+    every: Literal["month", "week"] = "month"
+    format: Literal["pdf", "xlsx", "csv", "html", "json", "parquet"] = "pdf"
+
+    @field_validator("reports")
+    @classmethod
+    def _reports(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("give at least one report or pack name, as `jet report list` shows")
+        return value
+
+    @field_validator("to")
+    @classmethod
+    def _to(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("give at least one address to send the reports to")
+        try:
+            return tuple(fields.email(address) for address in value)
+        except fields.FieldError as err:
+            raise ValueError(str(err)) from None
+
+
 class Realm(_Frozen):
     """Who bills: currency, tax and cycle settings shared by every account of the realm,
     and how it collects (all optional, docs/payments.md): `payment_terms` days from the
@@ -426,6 +455,8 @@ class Realm(_Frozen):
     branding: Branding | None = None
     # Its customer portal (docs/portal-accounts.md); None: the realm has none.
     portal: Portal | None = None
+    # Reports e-mailed on a schedule (docs/reports.md); None when not given, as above.
+    report_mail: tuple[ReportMail, ...] | None = None
 
     @field_validator("dunning")
     @classmethod
@@ -854,6 +885,8 @@ def _allowed_keys(loc: Loc) -> list[str]:
                 "branding": Branding,
                 "portal": Portal,
             }[block]
+        case ("realm", "report_mail", int()):
+            model = ReportMail
         case ("products", _):
             model = Product
         case ("products", _, "tiers", int()):

@@ -43,6 +43,7 @@ TOPICS = (
     "prepaid.low_balance",
     "prepaid.exhausted",
     "contact.message_left",
+    "report.ready",
 )
 
 
