@@ -28,7 +28,10 @@ def test_the_demo_realms_mail_their_finance_pack():
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ("  report_mail:\n    - {reports: [], to: [a@b.example]}", "give at least one report or pack name"),
+        (
+            "  report_mail:\n    - {reports: [], to: [a@b.example]}",
+            "give at least one report or pack name",
+        ),
         ("  report_mail:\n    - {reports: [finance], to: [nobody]}", "is not an e-mail address"),
         ("  report_mail:\n    - {reports: [finance], to: [a@b.example], every: day}", "every"),
         ("  report_mail:\n    - {reports: [x], to: [a@b.example], format: doc}", "format"),
