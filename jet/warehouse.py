@@ -28,6 +28,10 @@ DBT_DIR = PROJECT_ROOT / "dbt_project"
 # What a draft invoice needs: the models upstream of the drafts, no tests, no artifacts.
 DRAFTS_ONLY = "run --select +fct_invoice_drafts --no-write-json"
 
+# The report models (dbt_project/models/marts/reports): built on demand by `jet report run`
+# and the reports job, never by the rating path, which they would slow (docs/reports.md).
+REPORTS = "path:models/marts/reports"
+
 
 class WarehouseError(RuntimeError):
     pass
@@ -135,6 +139,18 @@ def run_dbt(settings: Settings, command: str = "build", quiet: bool = True) -> N
         raise dbt_failure(command, result)
 
 
+def build_reports(settings: Settings, models: Sequence[str]) -> None:
+    """Build the report `models` (and run their data tests) on the warehouse the last
+    rating run left; raise with dbt's reason."""
+    if not settings.warehouse.exists():
+        raise WarehouseError(
+            "no billing or rating run yet, so no marts to report on: run `jet bill` or "
+            "`jet rate` first"
+        )
+    command = "build --exclude-resource-type unit_test --select " + " ".join(models)
+    run_dbt(settings, command)
+
+
 def dbt_failure(command: str, result: dbtRunnerResult) -> WarehouseError:
     """What failed in a dbt run, node by node, else dbt's own error."""
     failed = []
@@ -158,7 +174,7 @@ def rate(
     with session((store or settings).db_url) as s:
         write_snapshot(s, settings.ops_snapshot)
     write_as_of(settings, as_of)
-    run_dbt(settings, command)
+    run_dbt(settings, f"{command} --exclude {REPORTS}")
 
 
 @contextmanager

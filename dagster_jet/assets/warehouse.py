@@ -28,9 +28,7 @@ class JetTranslator(DagsterDbtTranslator):
             key = AssetKey(f"{source['source_name']}_{source['name']}")
             return spec.replace_attributes(key=key)
         node = manifest["nodes"].get(unique_id) or {}
-        folder = (
-            (node.get("fqn") or ["", "dbt"])[1] if node.get("resource_type") == "model" else "dbt"
-        )
+        folder = _group(node)
         reads = [
             AssetKey(key)
             for prefix, key in STAGING_READS.items()
@@ -39,6 +37,16 @@ class JetTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(group_name=folder, kinds={"dbt", "duckdb"}).merge_attributes(
             deps=reads
         )
+
+
+def _group(node: Mapping[str, Any]) -> str:
+    """A model's group is its folder under models/ (staging, intermediate, marts), but a
+    folder under marts/ names a group of its own: marts/reports are the `reports` group,
+    which the billing and rating jobs (group `marts`) do not build."""
+    if node.get("resource_type") != "model":
+        return "dbt"
+    fqn = node.get("fqn") or ["", "dbt"]
+    return fqn[2] if fqn[1] == "marts" and len(fqn) > 3 else fqn[1]
 
 
 MANIFEST = json.loads(dbt_manifest().read_text())

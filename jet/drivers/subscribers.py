@@ -7,7 +7,7 @@ from __future__ import annotations
 from ingest.radius import dispatcher as radius
 from jet import card_charges
 from jet.deliveries import Subscriber
-from reports import contact_mail, event_feed, notices
+from reports import contact_mail, event_feed, notices, report_mail
 
 
 def subscribers() -> list[Subscriber]:
@@ -17,4 +17,5 @@ def subscribers() -> list[Subscriber]:
         card_charges.subscriber(),
         notices.subscriber(),
         contact_mail.subscriber(),
+        report_mail.subscriber(),
     ]
