@@ -1,7 +1,8 @@
 from dagster import AssetSelection, define_asset_job
 
+from dagster_jet.assets.reporting import monthly_report_mail, weekly_report_mail
 from dagster_jet.assets.warehouse import warehouse_models
-from dagster_jet.partitions import bill_dates
+from dagster_jet.partitions import bill_dates, report_months, report_weeks
 from schemas.raw import SOURCES
 
 # The marts invoices are drafted from (jet.invoicing reads them): their dbt tests run in
@@ -39,4 +40,22 @@ warehouse_tests_job = define_asset_job("warehouse_tests", selection=other_tests)
 # Each day's dunning ladder (jet.dunning), after the night's billing.
 dunning_job = define_asset_job(
     "dunning", selection=AssetSelection.groups("collecting"), partitions_def=bill_dates
+)
+
+# The report models, with their dbt tests, on what the last rating run left.
+report_models = AssetSelection.groups("reports") - AssetSelection.assets(
+    monthly_report_mail, weekly_report_mail
+)
+reports_job = define_asset_job("reports", selection=report_models)
+
+# Build the report models, then write and announce each realm's scheduled reports.
+monthly_reports_job = define_asset_job(
+    "monthly_reports",
+    selection=report_models | AssetSelection.assets(monthly_report_mail),
+    partitions_def=report_months,
+)
+weekly_reports_job = define_asset_job(
+    "weekly_reports",
+    selection=report_models | AssetSelection.assets(weekly_report_mail),
+    partitions_def=report_weeks,
 )

@@ -8,7 +8,14 @@ from dagster import (
     schedule,
 )
 
-from dagster_jet.jobs import billing_cycle_job, dunning_job, rating_job, warehouse_tests_job
+from dagster_jet.jobs import (
+    billing_cycle_job,
+    dunning_job,
+    monthly_reports_job,
+    rating_job,
+    warehouse_tests_job,
+    weekly_reports_job,
+)
 
 # Each night, issue the invoices of the bill date that has just begun (boundaries are
 # 00:00 UTC; running at 02:00 leaves late-arriving records two hours to land).
@@ -33,4 +40,13 @@ warehouse_tests_schedule = ScheduleDefinition(
 # Each day after billing, the dunning ladder as of that day.
 dunning_schedule = build_schedule_from_partitioned_job(
     dunning_job, hour_of_day=2, minute_of_hour=30
+)
+
+# The month's reports on the 2nd at 04:00 UTC (after the night's billing and dunning), and
+# the week's each Monday at 04:00.
+monthly_reports_schedule = build_schedule_from_partitioned_job(
+    monthly_reports_job, day_of_month=2, hour_of_day=4, minute_of_hour=0
+)
+weekly_reports_schedule = build_schedule_from_partitioned_job(
+    weekly_reports_job, day_of_week=1, hour_of_day=4, minute_of_hour=0
 )

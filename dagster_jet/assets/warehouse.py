@@ -12,6 +12,7 @@ from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 from dbt_common.events.base_types import EventMsg
 from dbt_common.events.functions import msg_to_dict
 
+from dagster_jet.partitions import bill_dates
 from dagster_jet.resources import JetResource, dbt_manifest
 from jet.warehouse import dbt_failure, dbt_target, invoke_dbt, write_as_of
 
@@ -101,7 +102,8 @@ def warehouse_models(context: AssetExecutionContext, jet: JetResource):
 
 def _last_bill_date(context: AssetExecutionContext) -> str:
     """The run's last bill date; today (UTC) for a run without bill dates (models
-    materialized on their own from Dagster's UI), as `jet rate` rates by default."""
-    if context.has_partition_key_range:
+    materialized on their own from Dagster's UI, or a scheduled reports run, whose
+    partition is the month or week reported), as `jet rate` rates by default."""
+    if context.has_partition_key_range and context.job_def.partitions_def == bill_dates:
         return context.partition_key_range.end
     return datetime.now(UTC).date().isoformat()
