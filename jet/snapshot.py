@@ -179,6 +179,24 @@ def _rows(session: Session) -> dict[str, list[dict]]:
         )
     ]
     rows["ledger_entries"] = _ledger_entries(session, numbers)
+    line = m.StatementLine
+    rows["statement_lines"] = [
+        dict(zip(OPS_TABLES["statement_lines"].names, values, strict=True))
+        for values in session.execute(
+            select(
+                line.id,
+                line.statement_id,
+                line.realm_id,
+                line.booked_on,
+                line.amount,
+                line.currency,
+                line.status,
+                line.account_id,
+                line.entry_id,
+                line.reference,
+            )  # fmt: skip
+        )
+    ]
     rows["allocations"] = [
         dict(zip(OPS_TABLES["allocations"].names, values, strict=True))
         for values in session.execute(

@@ -142,6 +142,7 @@ def run_dbt(settings: Settings, command: str = "build", quiet: bool = True) -> N
 def build_reports(settings: Settings, models: Sequence[str]) -> None:
     """Build the report `models` (and run their data tests) on the warehouse the last
     rating run left; raise with dbt's reason."""
+    start_over_if_models_changed(settings)  # a new Jet's models: rate again first
     if not settings.warehouse.exists():
         raise WarehouseError(
             "no billing or rating run yet, so no marts to report on: run `jet bill` or "

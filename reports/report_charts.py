@@ -44,8 +44,8 @@ def chart_svg(table: pa.Table, spec: Mapping[str, str] | None) -> str | None:
 def _frame(title: str, body: list[str]) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="10">'
-        f'<title>{escape(title)}</title><rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>'
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="10" '
+        f'aria-label="{escape(title)}"><rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>'
         + "".join(body)
         + "</svg>"
     )

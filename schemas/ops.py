@@ -150,6 +150,20 @@ OPS_TABLES: dict[str, pa.Schema] = {
             ("reason", pa.string()),
         ]
     ),
+    "statement_lines": pa.schema(
+        [
+            ("line_id", pa.int64()),
+            ("statement_id", pa.string()),
+            ("realm_id", pa.string()),
+            ("booked_on", pa.date32()),
+            ("amount", MONEY),
+            ("currency", pa.string()),
+            ("status", pa.string()),  # paid, returned, unmatched or ignored
+            ("account_id", pa.string()),
+            ("entry_id", pa.int64()),
+            ("reference", pa.string()),
+        ]
+    ),
     "allocations": pa.schema(
         [
             ("allocation_id", pa.int64()),

@@ -15,7 +15,7 @@ from jet.drivers import demo_documents as documents
 from jet.drivers.console import console
 from jet.drivers.demo_console import URL, DemoLogin, prepare_console
 from jet.drivers.demo_data import generate
-from jet.drivers.demo_mail import email_invoices, email_notices
+from jet.drivers.demo_mail import email_invoices, email_notices, email_reports
 from jet.drivers.demo_money import DUNNING_AS_OF, collect_money, prepare_money
 from jet.drivers.demo_portal import PASSWORD, DemoCustomer, prepare_portal
 from jet.drivers.jobs import run_job
@@ -27,6 +27,7 @@ from jet.warehouse import marts
 # payments and dunning run to 30 November, so its last whole month is November.
 LAST_BILL_DATE = date(2026, 11, 1)
 STATEMENT_MONTH = date(2026, 11, 1)
+REPORT_MONTH = date(2026, 10, 1)  # the month of the scheduled reports the demo e-mails
 TODAY = DUNNING_AS_OF + timedelta(days=1)  # the demo's today, for what asks for one
 USAGE_WARNING, REMINDER = "usage.threshold_crossed", "dunning.reminder"
 
@@ -107,6 +108,13 @@ def run_demo(settings: Settings, accounts: int = 2000) -> None:
     console.print(
         f"  [green]✓[/] statements, paper run and exports in {time.monotonic() - tick:.0f} s"
     )
+    tick = time.monotonic()
+    with console.status(f"the {REPORT_MONTH:%B} reports: report models, scheduled e-mails"):
+        reports = email_reports(settings, REPORT_MONTH)
+    console.print(
+        f"  [green]✓[/] {reports['e-mails']} scheduled report e-mails for {REPORT_MONTH:%Y-%m} "
+        f"(the finance pack, as PDF) in {time.monotonic() - tick:.0f} s"
+    )
     logins = prepare_console(settings)
     customers = prepare_portal(settings)
     _print_summary(settings)
@@ -167,6 +175,10 @@ def _print_summary(settings: Settings) -> None:
     console.print(
         'Query the marts:  .venv/bin/jet sql "select realm_id, count(*), sum(total) '
         'from fct_invoices group by all"'
+    )
+    console.print(
+        "Reports:          .venv/bin/jet report list; "
+        ".venv/bin/jet report run finance --format pdf --out finance"
     )
     console.print("Dagster's UI:     make dagster   (then open http://127.0.0.1:3000)")
 
