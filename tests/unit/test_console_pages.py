@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pyotp
 import pytest
@@ -16,13 +17,15 @@ from streamlit.testing.v1 import AppTest
 from apps.streamlit.auth.staff_login import TOKEN
 from apps.streamlit.console import account_forms
 from apps.streamlit.console.navigation import PAGES, pages_for
+from apps.streamlit.data.reports import reports_for
+from apps.streamlit.data.reports import run as run_console_report
 from jet.accounts import add_accounts, subscribe
 from jet.audit import Actor, entries
 from jet.catalog import load_catalog_file
 from jet.config import PROJECT_ROOT, Settings
 from jet.drivers.demo_console import LOGINS, DemoLogin, prepare_console
 from jet.realms import store_catalog
-from jet.roles import ALLOWED
+from jet.roles import ALLOWED, Forbidden, Staff
 from jet.staff import (
     disable_staff,
     enable_totp,
@@ -126,8 +129,7 @@ def test_each_page_of_each_role_renders(console: Settings, login: DemoLogin) -> 
         assert not at.exception, (page.title, at.exception)
         assert not at.error, (page.title, [e.value for e in at.error])
         assert at.title[0].value == page.title
-    # Exports span every realm: only staff of every realm get the Reports page.
-    assert ("Reports" in {p.title for p in offered}) == (login is ADMIN)
+    assert ("Reports" in {p.title for p in offered}) == (login is not HELPDESK)
 
 
 @pytest.mark.parametrize("login", [SALES, HELPDESK], ids=lambda login: login.role)
@@ -156,18 +158,52 @@ def test_staff_of_one_realm_see_its_brand(console: Settings) -> None:
     assert "**Jet**" in [m.value for m in admin.sidebar.markdown]
 
 
-def test_reports_lists_the_exports_for_admins_and_refuses_staff_of_one_realm(
+SALES_STAFF = Staff(SALES.email, SALES.name, "sales", frozenset({"acme"}))
+
+
+def _revenue_mart(settings: Settings) -> None:
+    """A published rpt_revenue with a row of acme and one of skyfi."""
+    settings.marts.mkdir(parents=True, exist_ok=True)
+    duckdb.sql(
+        "select * from (values "
+        "('acme', 'AUD', 'home', 'home-access', date '2026-10-01', 69.000::decimal(18,3)), "
+        "('skyfi', 'NZD', 'unlimited', 'access', date '2026-10-01', 35.000::decimal(18,3))"
+        ") t(realm_id, currency, plan_id, product_id, month, billed)"
+    ).write_parquet(str(settings.marts / "rpt_revenue.parquet"))
+
+
+def test_reports_run_per_realm_and_exports_are_for_staff_of_every_realm(
     console: Settings,
 ) -> None:
     export = _an_export(console)
+    _revenue_mart(console)
+    (console.root / "reports").mkdir()
+    (console.root / "reports" / "mine.sql").write_text("/*---\ntitle: Mine\n---*/\nselect 1")
     admin = _signed_in(console, ADMIN)
     admin.switch_page("views/reports.py").run()
-    assert [b.label for b in admin.get("download_button")] == [
-        f"{export.name} ({export.stat().st_size:,} bytes)"
+    assert f"{export.name} ({export.stat().st_size:,} bytes)" in [
+        b.label for b in admin.get("download_button")
     ]
+    assert "Mine (mine, custom)" in admin.selectbox(key="report").options
     sales = _signed_in(console, SALES, CONSOLE / "views" / "reports.py")
-    assert "may not reports.read across every realm" in sales.error[0].value
-    assert not sales.get("download_button")
+    assert not sales.exception and not sales.error
+    offered = sales.selectbox(key="report").options
+    assert "Mine (mine, custom)" not in offered  # custom SQL may read any realm
+    [revenue] = [r for r in reports_for(console, SALES_STAFF) if r.name == "revenue"]
+    sales.selectbox(key="report").set_value(revenue).run()
+    assert sales.selectbox[1].options == ["acme"]
+    sales.button[0].click().run()
+    assert not sales.exception, sales.exception
+    [table] = sales.dataframe
+    assert list(table.value["realm_id"]) == ["acme"]
+    assert [b.label for b in sales.get("download_button")] == [
+        "csv", "xlsx", "parquet", "json", "html", "pdf"
+    ]  # fmt: skip
+    with pytest.raises(Forbidden):
+        run_console_report(console, SALES_STAFF, revenue, "skyfi")
+    with session(console.db_url) as s:
+        refused = [e for e in entries(s) if e.action == "access.refused"]
+    assert refused[-1].actor == SALES.email and refused[-1].after["realm"] == "skyfi"
 
 
 def test_a_login_with_totp_needs_the_code_in_the_form(console: Settings) -> None:
