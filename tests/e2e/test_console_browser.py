@@ -83,7 +83,7 @@ def test_every_page_of_each_role_renders(
         shot(page, artifacts, f"{login.role}-{title.lower()}")
     expected = {
         "admin": set(PAGES),
-        "sales": {"Overview", "Accounts", "Catalog"},
+        "sales": {"Overview", "Accounts", "Catalog", "Reports"},
         "helpdesk": {"Overview", "Accounts"},
     }[login.role]
     assert set(shown) == expected
