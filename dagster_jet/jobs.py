@@ -13,7 +13,12 @@ INVOICE_MARTS = ("fct_invoice_lines", "fct_invoice_drafts")
 invoice_tests = AssetSelection.checks(
     *(k for k in warehouse_models.check_keys if k.asset_key.path[-1] in INVOICE_MARTS)
 )
-other_tests = AssetSelection.checks(warehouse_models) - invoice_tests
+# The report models' tests run where the reports are built (the reports jobs, `jet report
+# run`): a home that never built a report has no rpt_ relation for a nightly test to read.
+report_tests = AssetSelection.checks(
+    *(k for k in warehouse_models.check_keys if k.asset_key.path[-1].startswith("rpt_"))
+)
+other_tests = AssetSelection.checks(warehouse_models) - invoice_tests - report_tests
 
 # Snapshot and rate, with the invoice marts' dbt tests and every other check on what that
 # reads: the data contracts on the raw sources too (dagster_jet/checks.py), which these
@@ -34,7 +39,8 @@ billing_cycle_job = define_asset_job(
 # Refresh the marts (usage and draft invoices) without issuing anything.
 rating_job = define_asset_job("rating", selection=billing_path, partitions_def=bill_dates)
 
-# The other dbt data tests, on the warehouse the last run built; nothing is rebuilt.
+# The other dbt data tests (not the reports'), on the warehouse the last run built; nothing
+# is rebuilt.
 warehouse_tests_job = define_asset_job("warehouse_tests", selection=other_tests)
 
 # Each day's dunning ladder (jet.dunning), after the night's billing.

@@ -1,7 +1,8 @@
 """The finance pack on what `jet demo` built, each figure checked against totals taken
 independently from the operational store (the ORM and jet.ledger, not the marts):
 revenue billed is the issued invoices less credit notes, tax is their tax, receivables
-are the ledger's open balances, payments are the ledger's payments. Also: the report
+are the ledger's open balances, payments are the ledger's payments, closing MRR is
+the subscriptions in force priced by their catalogs. Also: the report
 models' dbt unit tests, the pack in PDF through the CLI, and the demo's scheduled
 e-mail of the finance pack, announced once per realm and month."""
 
@@ -12,8 +13,8 @@ import email.policy
 import mailbox
 import subprocess
 from collections import defaultdict
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
 import pytest
@@ -23,8 +24,9 @@ from sqlalchemy import select
 from jet import ledger
 from jet.cli import main
 from jet.config import Settings
+from jet.realms import catalog_on
 from jet.store.db import session
-from jet.store.models import Invoice, LedgerEntry
+from jet.store.models import Account, Invoice, LedgerEntry, Subscription
 from jet.warehouse import invoke_dbt
 from reports.report_definitions import chosen
 from reports.report_runs import build, run_report
@@ -124,6 +126,40 @@ def test_mrr_moves_add_up_and_a_realm_filter_keeps_to_its_realm(finance):
     for r in rows:
         moved = r["new"] + r["reactivation"] + r["expansion"] - r["contraction"] - r["churn"]
         assert r["closing_mrr"] == r["opening_mrr"] + moved
+
+
+def month_end(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def monthly_prices(settings: Settings, day: date) -> dict[str, Decimal]:
+    """Per realm, the flat prices over their months of every subscription in force on
+    `day`, each priced by the catalog in effect on its start (from the store and the
+    catalog, not the marts); six places, as the report keeps them."""
+    six = Decimal("0.000001")
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    with session(settings.db_url) as s:
+        for realm, plan, start in s.execute(
+            select(Account.realm_id, Subscription.plan_id, Subscription.start_date)
+            .join(Account, Account.id == Subscription.account_id)
+            .where(Subscription.start_date <= day)
+            .where((Subscription.end_date.is_(None)) | (Subscription.end_date > day))
+        ):
+            catalog = catalog_on(s, realm, start)
+            for product in (catalog.products[p] for p in catalog.plans[plan].products):
+                if product.type == "flat":
+                    monthly = product.price / product.months
+                    totals[realm] += monthly.quantize(six, rounding=ROUND_HALF_UP)
+    return dict(totals)
+
+
+def test_closing_mrr_is_the_active_subscriptions_monthly_prices(finance):
+    rows = report(finance, "mrr_movements")
+    for month in sorted({r["month"] for r in rows}):
+        closing = {r["realm_id"]: r["closing_mrr"] for r in rows if r["month"] == month}
+        expected = monthly_prices(finance, month_end(month))
+        assert {k: v for k, v in closing.items() if v} == expected, month
+    assert sum(r["churn"] for r in rows) > 0 and len(expected) == 3  # the demo churns some
 
 
 def test_the_finance_pack_as_pdf_through_the_cli(finance, tmp_path):

@@ -21,7 +21,26 @@ def test_billing_runs_the_invoice_marts_dbt_tests_and_every_other_check():
         assert data_contracts.check_keys | raw_sources_delivering.check_keys <= checks
 
 
+def _assets(job: str) -> set[str]:
+    keys = defs.resolve_job_def(job).asset_layer.selected_asset_keys
+    return {k.path[-1] for k in keys}
+
+
+def _report_checks() -> set:
+    return {k for k in warehouse_models.check_keys if k.asset_key.path[-1].startswith("rpt_")}
+
+
 def test_the_other_dbt_tests_run_on_their_own():
     checks = _checks("warehouse_tests")
-    assert checks == warehouse_models.check_keys - _checks("billing_cycle")
+    assert checks == warehouse_models.check_keys - _checks("billing_cycle") - _report_checks()
     assert not defs.resolve_job_def("warehouse_tests").asset_layer.selected_asset_keys
+
+
+def test_report_models_are_built_by_the_reports_job_not_by_billing_or_rating():
+    reports = {k.path[-1] for k in warehouse_models.keys if k.path[-1].startswith("rpt_")}
+    assert {"rpt_revenue", "rpt_mrr_movements", "rpt_tax_collected"} <= reports
+    for job in ("billing_cycle", "rating", "warehouse_tests"):
+        assert not {name for name in _assets(job) if name.startswith("rpt_")}, job
+        assert not _checks(job) & _report_checks(), job
+    assert {name for name in _assets("reports") if name.startswith("rpt_")} == reports
+    assert _checks("reports") == _report_checks()
