@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from jet.config import Settings
 from jet.errors import JetError
+from jet.warehouse import marts
 
 READING = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 DEFAULT_TIMEOUT = 60.0
@@ -43,11 +44,8 @@ def timeout_from_env() -> float:
 
 def confined(settings: Settings) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with a view per published mart, that can read nothing else."""
-    folder = Path(settings.marts).resolve()
-    con = duckdb.connect()
-    for path in sorted(folder.glob("*.parquet")):
-        con.execute(f"create view {path.stem} as select * from read_parquet('{path}')")
-    con.execute("set allowed_directories = $dirs", {"dirs": [f"{folder}/"]})
+    con = marts(settings)
+    con.execute("set allowed_directories = $dirs", {"dirs": [f"{Path(settings.marts)}/"]})
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")
     return con

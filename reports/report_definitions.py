@@ -85,6 +85,14 @@ class Report:
     source: str = ""  # where it is defined, for messages
     realm_column: str | None = None  # what `realm` filters, None: not by realm
 
+    def window(
+        self, realm: str | None = None, start: date | None = None, end: date | None = None
+    ) -> dict[str, Any]:
+        """`--realm`, `--from` and `--to` as the parameters of those names this report
+        takes (a custom report may take none of them)."""
+        given = dict(zip(WINDOW, (realm, start, end), strict=True))
+        return {p.name: given[p.name] for p in self.parameters if p.name in given}
+
     def values(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """The query's parameters from `given` (names to text), converted and checked."""
         known = {p.name: p for p in self.parameters}

@@ -23,7 +23,7 @@ from jet.store.db import session
 from jet.store.models import Event, Realm
 from reports.report_definitions import chosen
 from reports.report_formats import render
-from reports.report_runs import Step, build, run_report
+from reports.report_runs import Step, run_report
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,8 @@ def entries(s: Session, every: str) -> list[tuple[str, str, int, ReportMail]]:
 
 def mail_reports(settings: Settings, window: Window, on_step: Step | None = None) -> dict:
     """Run and announce every scheduled entry of `window`'s kind not yet announced for its
-    period; the counts of entries announced and skipped, and the files written."""
+    period, from the report models as the job's dbt step has just built them; how many
+    entries were announced and files written."""
     todo = []
     with session(settings.db_url) as s:
         for realm, name, n, entry in entries(s, window.every):
@@ -61,7 +62,6 @@ def mail_reports(settings: Settings, window: Window, on_step: Step | None = None
     reports = {
         name: chosen(settings, name) for *_, entry in todo for name in entry.reports
     }  # unknown names fail here, before anything is written
-    build(settings, [r for found in reports.values() for r in found], on_step)
     files = 0
     for realm, realm_name, key, entry in todo:
         folder = settings.root / "report-mail" / window.period / realm
@@ -69,8 +69,7 @@ def mail_reports(settings: Settings, window: Window, on_step: Step | None = None
         written = []
         for name in entry.reports:
             for report in reports[name]:
-                given = {"realm": realm, "from": window.start, "to": window.end}
-                wanted = {p.name: given.get(p.name) for p in report.parameters}
+                wanted = report.window(realm, window.start, window.end)
                 result = run_report(settings, report, wanted, on_step)
                 path = folder / f"{report.name}.{entry.format}"
                 path.write_bytes(render(result, entry.format))

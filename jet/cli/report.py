@@ -10,7 +10,7 @@ import click
 
 from jet.cli.common import load_settings
 
-FORMATS = ("csv", "xlsx", "parquet", "json", "html", "pdf")
+FORMATS = ("csv", "xlsx", "parquet", "json", "html", "pdf")  # reports.report_formats.FORMATS
 
 
 @click.group()
@@ -48,22 +48,19 @@ def run(
     no_refresh: bool,
 ) -> None:
     """Run report NAME (or every report of pack NAME) and write it as --format."""
-    from reports.report_definitions import ReportError, chosen
+    from reports.report_definitions import WINDOW, ReportError, chosen
     from reports.report_formats import render
     from reports.report_runs import build, run_report
 
     settings = load_settings()
     reports = chosen(settings, name)
-    given: dict[str, object] = {
-        "realm": realm,
-        "from": start.date() if start else None,
-        "to": end.date() if end else None,
-    }
+    window = (realm, start.date() if start else None, end.date() if end else None)
+    extra: dict[str, object] = {}
     for pair in params:
         key, sep, value = pair.partition("=")
         if not sep:
             raise ReportError(f"--param {pair!r}: give NAME=VALUE")
-        given[key.strip()] = value
+        extra[key.strip()] = value
 
     def step(text: str) -> None:
         click.echo(f"  {text}", err=True)
@@ -71,13 +68,12 @@ def run(
     if not no_refresh:
         build(settings, reports, on_step=step)
     pack = len(reports) > 1 or name != reports[0].name
-    folder = out or Path(f"{name}-{datetime.now():%Y%m%d}") if pack else None
+    folder = (out or Path(f"{name}-{datetime.now():%Y%m%d}")) if pack else None
     for r in reports:
-        wanted = {p.name: given.get(p.name) for p in r.parameters}
-        unused = [k for k in ("realm", "from", "to") if given[k] and k not in wanted]
+        wanted = r.window(*window)
+        unused = [k for k, v in zip(WINDOW, window, strict=True) if v and k not in wanted]
         if unused and not pack:
             raise ReportError(f"report {r.name} takes no {', '.join(unused)}")
-        extra = {k: v for k, v in given.items() if k not in ("realm", "from", "to")}
         result = run_report(settings, r, {**wanted, **extra}, on_step=step)
         data = render(result, fmt)
         path = folder / f"{r.name}.{fmt}" if folder else out or Path(f"{r.name}.{fmt}")

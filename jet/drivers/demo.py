@@ -112,7 +112,7 @@ def run_demo(settings: Settings, accounts: int = 2000) -> None:
     with console.status(f"the {REPORT_MONTH:%B} reports: report models, scheduled e-mails"):
         reports = email_reports(settings, REPORT_MONTH)
     console.print(
-        f"  [green]✓[/] {reports['e-mails']} scheduled report e-mails for {REPORT_MONTH:%Y-%m} "
+        f"  [green]✓[/] {reports} scheduled report e-mails for {REPORT_MONTH:%Y-%m} "
         f"(the finance pack, as PDF) in {time.monotonic() - tick:.0f} s"
     )
     logins = prepare_console(settings)

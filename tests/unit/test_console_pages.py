@@ -201,9 +201,14 @@ def test_reports_run_per_realm_and_exports_are_for_staff_of_every_realm(
     ]  # fmt: skip
     with pytest.raises(Forbidden):
         run_console_report(console, SALES_STAFF, revenue, "skyfi")
+    with pytest.raises(Forbidden):  # every realm at once is for staff of every realm
+        run_console_report(console, SALES_STAFF, revenue, None)
     with session(console.db_url) as s:
         refused = [e for e in entries(s) if e.action == "access.refused"]
-    assert refused[-1].actor == SALES.email and refused[-1].after["realm"] == "skyfi"
+    assert [(e.actor, e.after["realm"]) for e in refused[-2:]] == [
+        (SALES.email, "skyfi"),
+        (SALES.email, None),
+    ]
 
 
 def test_a_login_with_totp_needs_the_code_in_the_form(console: Settings) -> None:

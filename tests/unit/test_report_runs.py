@@ -208,3 +208,14 @@ def test_a_custom_report_cannot_get_out_of_the_marts(home, sql, message, monkeyp
 def test_jet_sql_reads_the_marts(home):
     ran = jet("sql", "select sum(billed) as billed from fct_plan_months")
     assert ran.exit_code == 0 and "2641.74" in ran.output
+
+
+def test_every_format_is_offered_by_the_cli_and_the_catalog():
+    from typing import get_args
+
+    from jet.catalog import ReportMail
+    from jet.cli.report import FORMATS as CLI_FORMATS
+    from reports.report_formats import FORMATS
+
+    assert CLI_FORMATS == FORMATS
+    assert set(get_args(ReportMail.model_fields["format"].annotation)) == set(FORMATS)

@@ -10,7 +10,7 @@ from apps.streamlit.console.navigation import exports
 from apps.streamlit.data import reports
 from apps.streamlit.refusals import shown_refusals
 from reports.report_charts import chart_svg
-from reports.report_formats import FORMATS
+from reports.report_formats import FORMATS, render
 
 settings, staff = page("reports.read")
 st.title("Reports")
@@ -43,7 +43,7 @@ if result is not None and result.report.name == chosen.name:
     for column, fmt in zip(buttons, FORMATS, strict=True):
         column.download_button(
             fmt,
-            data=lambda fmt=fmt: reports.file_of(result, fmt),
+            data=lambda fmt=fmt: render(result, fmt),
             file_name=f"{result.report.name}.{fmt}",
             on_click="ignore",
             key=f"report_{fmt}",
