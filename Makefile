@@ -7,7 +7,7 @@ export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 export UV_NO_PROGRESS := 1
 
-.PHONY: install demo console portal test test-unit test-integration bench lint dagster clean
+.PHONY: install demo docs console portal test test-unit test-integration bench lint dagster clean
 
 install: $(VENV)/.installed
 
@@ -23,6 +23,10 @@ $(VENV)/.installed: pyproject.toml uv.lock
 
 demo: install
 	$(VENV)/bin/jet demo
+
+# dbt's documentation site with its lineage graph: $JET_HOME/docs/index.html (var/docs).
+docs: install
+	$(VENV)/bin/jet docs
 
 # The staff console, https://localhost:8501 with the certificate `make demo` made.
 console: install

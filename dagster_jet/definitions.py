@@ -21,6 +21,7 @@ from dagster_jet.freshness import raw_sources_delivering
 from dagster_jet.jobs import (
     billing_cycle_job,
     dunning_job,
+    lineage_job,
     monthly_reports_job,
     rating_job,
     reports_job,
@@ -62,6 +63,7 @@ defs = Definitions(
         reports_job,
         monthly_reports_job,
         weekly_reports_job,
+        lineage_job,
     ],
     schedules=[
         billing_cycle_schedule,

@@ -13,12 +13,14 @@ INVOICE_MARTS = ("fct_invoice_lines", "fct_invoice_drafts")
 invoice_tests = AssetSelection.checks(
     *(k for k in warehouse_models.check_keys if k.asset_key.path[-1] in INVOICE_MARTS)
 )
-# The report models' tests run where the reports are built (the reports jobs, `jet report
-# run`): a home that never built a report has no rpt_ relation for a nightly test to read.
-report_tests = AssetSelection.checks(
-    *(k for k in warehouse_models.check_keys if k.asset_key.path[-1].startswith("rpt_"))
+# The tests of the models built on demand (reports, lineage) run where those are built
+# (their jobs, `jet report run`, `jet invoice explain`): a home that never built a report
+# has no rpt_ relation for a nightly test to read.
+ON_DEMAND = ("rpt_", "fct_invoice_line_sources")
+on_demand_tests = AssetSelection.checks(
+    *(k for k in warehouse_models.check_keys if k.asset_key.path[-1].startswith(ON_DEMAND))
 )
-other_tests = AssetSelection.checks(warehouse_models) - invoice_tests - report_tests
+other_tests = AssetSelection.checks(warehouse_models) - invoice_tests - on_demand_tests
 
 # Snapshot and rate, with the invoice marts' dbt tests and every other check on what that
 # reads: the data contracts on the raw sources too (dagster_jet/checks.py), which these
@@ -39,7 +41,7 @@ billing_cycle_job = define_asset_job(
 # Refresh the marts (usage and draft invoices) without issuing anything.
 rating_job = define_asset_job("rating", selection=billing_path, partitions_def=bill_dates)
 
-# The other dbt data tests (not the reports'), on the warehouse the last run built; nothing
+# The other dbt data tests (not the on-demand models'), on the warehouse the last run built; nothing
 # is rebuilt.
 warehouse_tests_job = define_asset_job("warehouse_tests", selection=other_tests)
 
@@ -65,3 +67,7 @@ weekly_reports_job = define_asset_job(
     selection=report_models | AssetSelection.assets(weekly_report_mail),
     partitions_def=report_weeks,
 )
+
+# Each metered invoice line's records (fct_invoice_line_sources), on what the last rating
+# run left: for analysts who query lineage in SQL; `jet invoice explain` builds it itself.
+lineage_job = define_asset_job("lineage", selection=AssetSelection.groups("lineage"))

@@ -28,9 +28,11 @@ DBT_DIR = PROJECT_ROOT / "dbt_project"
 # What a draft invoice needs: the models upstream of the drafts, no tests, no artifacts.
 DRAFTS_ONLY = "run --select +fct_invoice_drafts --no-write-json"
 
-# The report models (dbt_project/models/marts/reports): built on demand by `jet report run`
-# and the reports job, never by the rating path, which they would slow (docs/reports.md).
+# The report models (dbt_project/models/marts/reports) and lineage (marts/lineage): built
+# on demand by `jet report run`, `jet invoice explain` and their jobs, never by the rating
+# path, which they would slow (docs/reports.md).
 REPORTS = "path:models/marts/reports"
+LINEAGE = "path:models/marts/lineage"
 
 
 class WarehouseError(RuntimeError):
@@ -139,9 +141,9 @@ def run_dbt(settings: Settings, command: str = "build", quiet: bool = True) -> N
         raise dbt_failure(command, result)
 
 
-def build_reports(settings: Settings, models: Sequence[str]) -> None:
-    """Build the report `models` (and run their data tests) on the warehouse the last
-    rating run left; raise with dbt's reason."""
+def build_on_demand(settings: Settings, models: Sequence[str]) -> None:
+    """Build `models` built on demand (reports, lineage), with their data tests, on the
+    warehouse the last rating run left; raise with dbt's reason."""
     start_over_if_models_changed(settings)  # a new Jet's models: rate again first
     if not settings.warehouse.exists():
         raise WarehouseError(
@@ -150,6 +152,25 @@ def build_reports(settings: Settings, models: Sequence[str]) -> None:
         )
     command = "build --exclude-resource-type unit_test --select " + " ".join(models)
     run_dbt(settings, command)
+
+
+def build_docs(settings: Settings) -> Path:
+    """dbt's documentation site (models, columns, tests and the lineage graph) as one
+    self-contained page, `$JET_HOME/docs/index.html`, that opens from disk: with the
+    column types of this home's warehouse when it has one, else from a scratch home."""
+    start_over_if_models_changed(settings)
+    out = settings.root / "docs" / "index.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if settings.warehouse.exists():
+        run_dbt(settings, "docs generate --static")
+        shutil.copyfile(dbt_target(settings) / "static_index.html", out)
+        return out
+    with scratch_home() as scratch:
+        run_dbt(scratch, "parse")  # the manifest, which generating without compiling reads
+        run_dbt(scratch, "docs generate --static --empty-catalog --no-compile")
+        shutil.copyfile(dbt_target(scratch) / "static_index.html", out)
+    settings.export()  # the scratch run exported its own home
+    return out
 
 
 def dbt_failure(command: str, result: dbtRunnerResult) -> WarehouseError:
@@ -175,7 +196,7 @@ def rate(
     with session((store or settings).db_url) as s:
         write_snapshot(s, settings.ops_snapshot)
     write_as_of(settings, as_of)
-    run_dbt(settings, f"{command} --exclude {REPORTS}")
+    run_dbt(settings, f"{command} --exclude {REPORTS} {LINEAGE}")
 
 
 @contextmanager

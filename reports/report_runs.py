@@ -32,10 +32,10 @@ def build(settings: Settings, reports: list[Report], on_step: Step | None = None
     """Build the dbt models of the standard reports among `reports`, with their tests."""
     models = [r.model for r in reports if r.model]
     if models:
-        from jet.warehouse import build_reports
+        from jet.warehouse import build_on_demand
 
         tick = time.monotonic()
-        build_reports(settings, models)
+        build_on_demand(settings, models)
         _tell(on_step, f"built {', '.join(models)} in {time.monotonic() - tick:.1f} s")
 
 

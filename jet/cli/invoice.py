@@ -178,3 +178,28 @@ def invoice_print(day, out: Path | None) -> None:
         click.echo(f"no paper invoices on {day.date()}")
     else:
         click.echo(f"{done[1]} invoices: {done[0]}")
+
+
+@invoice.command("explain")
+@click.argument("number")
+@click.option(
+    "--line", "position", type=int, default=None, help="Only this line (1-based, as printed)."
+)
+@click.option(
+    "--no-refresh", is_flag=True, help="Read the lineage mart as last built; do not build it."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+def invoice_explain(number: str, position: int | None, no_refresh: bool, as_json: bool) -> None:
+    """How each line of issued invoice NUMBER was priced (catalog version, price or tiers,
+    pro-rata days) and, for usage and duration, the landed records behind its quantity:
+    source, NAS or exporter, time, batch, file and row (docs/reports.md, "Lineage")."""
+    from jet.cli.common import echo_json
+    from jet.drivers.lineage_view import explanation_json, print_explanation
+    from reports.invoice_lineage import explain
+
+    settings = load_settings()
+    found = explain(settings, number, position, refresh=not no_refresh)
+    if as_json:
+        echo_json(explanation_json(found))
+    else:
+        print_explanation(found, settings.lake)

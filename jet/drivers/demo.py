@@ -20,7 +20,7 @@ from jet.drivers.demo_money import DUNNING_AS_OF, collect_money, prepare_money
 from jet.drivers.demo_portal import PASSWORD, DemoCustomer, prepare_portal
 from jet.drivers.jobs import run_job
 from jet.store.db import session
-from jet.store.models import Invoice, Realm, Subscription
+from jet.store.models import Invoice, InvoiceLine, Realm, Subscription
 from jet.warehouse import marts
 
 # The demo's usage runs from August to October 2026; its last bill date is 1 November;
@@ -164,6 +164,7 @@ def _print_summary(settings: Settings) -> None:
             )
             for name, *_ in rows
         }
+        explained = _a_usage_line(s)
     table = Table(title="Issued invoices", title_justify="left")
     for column in ("realm", "invoices", "numbers", "total"):
         table.add_column(column, justify="right" if column in ("invoices", "total") else "left")
@@ -180,7 +181,30 @@ def _print_summary(settings: Settings) -> None:
         "Reports:          .venv/bin/jet report list; "
         ".venv/bin/jet report run finance --format pdf --out finance"
     )
+    if explained:
+        console.print(
+            f"Lineage:          .venv/bin/jet invoice explain {explained[0]} --line "
+            f"{explained[1]}; make docs (dbt's site with its lineage graph)"
+        )
     console.print("Dagster's UI:     make dagster   (then open http://127.0.0.1:3000)")
+
+
+def _a_usage_line(s) -> tuple[str, int] | None:
+    """The first issued usage line with usage, as (invoice number, position printed)."""
+    line = s.scalars(
+        select(InvoiceLine)
+        .where(InvoiceLine.kind == "usage", InvoiceLine.quantity > 0)
+        .order_by(InvoiceLine.id)
+        .limit(1)
+    ).first()
+    if line is None:
+        return None
+    before = s.scalar(
+        select(func.count())
+        .select_from(InvoiceLine)
+        .where(InvoiceLine.invoice_id == line.invoice_id, InvoiceLine.id <= line.id)
+    )
+    return line.invoice.number, before
 
 
 def _print_console(logins: tuple[DemoLogin, ...]) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from jet.warehouse import WarehouseError, build_reports
+from jet.warehouse import WarehouseError, build_on_demand
 
 
 def test_a_home_with_no_billing_run_is_told_to_bill_or_rate_first(settings) -> None:
     with pytest.raises(WarehouseError, match=r"no billing or rating run yet.*`jet bill`"):
-        build_reports(settings, ["rpt_revenue"])
+        build_on_demand(settings, ["rpt_revenue"])
     assert not settings.warehouse.exists()

@@ -30,9 +30,20 @@ def _report_checks() -> set:
     return {k for k in warehouse_models.check_keys if k.asset_key.path[-1].startswith("rpt_")}
 
 
+def _lineage_checks() -> set:
+    return {
+        k for k in warehouse_models.check_keys if k.asset_key.path[-1] == "fct_invoice_line_sources"
+    }
+
+
 def test_the_other_dbt_tests_run_on_their_own():
     checks = _checks("warehouse_tests")
-    assert checks == warehouse_models.check_keys - _checks("billing_cycle") - _report_checks()
+    assert checks == (
+        warehouse_models.check_keys
+        - _checks("billing_cycle")
+        - _report_checks()
+        - _lineage_checks()
+    )
     assert not defs.resolve_job_def("warehouse_tests").asset_layer.selected_asset_keys
 
 
@@ -44,3 +55,12 @@ def test_report_models_are_built_by_the_reports_job_not_by_billing_or_rating():
         assert not _checks(job) & _report_checks(), job
     assert {name for name in _assets("reports") if name.startswith("rpt_")} == reports
     assert _checks("reports") == _report_checks()
+
+
+def test_lineage_is_built_by_its_own_job_not_by_billing_rating_or_reports():
+    assert _lineage_checks()
+    for job in ("billing_cycle", "rating", "warehouse_tests", "reports"):
+        assert "fct_invoice_line_sources" not in _assets(job), job
+        assert not _checks(job) & _lineage_checks(), job
+    assert _assets("lineage") == {"fct_invoice_line_sources"}
+    assert _checks("lineage") == _lineage_checks()

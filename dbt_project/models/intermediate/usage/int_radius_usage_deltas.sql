@@ -5,7 +5,8 @@
 -- restarts at 0, so no growth is negative or wraps. A record without a counter adds
 -- nothing, and the next one grows from the last counter seen. A record after its session
 -- was closed (an Interim-Update after the NAS's Accounting-On) adds only its growth, so
--- nothing is counted twice. A table: sessions, every usage record and a data test read
+-- nothing is counted twice. Each record keeps its batch, landed file and row, for
+-- lineage (fct_invoice_line_sources). A table: sessions, every usage record and a data test read
 -- it, and as a view each would sort every RADIUS record again.
 {{ config(materialized='table') }}
 
@@ -56,7 +57,10 @@ final as (
         case when session_seconds >= coalesce(previous_seconds, 0)
             then session_seconds - coalesce(previous_seconds, 0)
             else coalesce(session_seconds, 0) end as seconds,
-        landed_at
+        landed_at,
+        batch_id,
+        landed_file,
+        file_row
     from ordered
 )
 

@@ -23,7 +23,8 @@ renamed as (
         cast(packets as bigint) * greatest(sampling_interval, 1) as packets,
         cast(bytes as bigint) * greatest(sampling_interval, 1) as bytes,
         _batch_id as batch_id,
-        _landed_at as landed_at
+        _landed_at as landed_at,
+        filename as landed_file
     from source
 )
 

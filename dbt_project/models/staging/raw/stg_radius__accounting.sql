@@ -24,7 +24,9 @@ renamed as (
         packet_id,
         authenticator,
         _batch_id as batch_id,
-        _landed_at as landed_at
+        _landed_at as landed_at,
+        filename as landed_file,
+        file_row_number as file_row
     from source
 )
 

@@ -12,7 +12,9 @@ renamed as (
         source_file,
         source_line,
         _batch_id as batch_id,
-        _landed_at as landed_at
+        _landed_at as landed_at,
+        filename as landed_file,
+        file_row_number as file_row
     from source
 )
 
