@@ -10,12 +10,13 @@ and the line keys used, and issues nothing twice.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from jet.config import Settings
 from jet.errors import JetError
@@ -197,6 +198,32 @@ class CreditError(JetError, ValueError):
     pass
 
 
+def invoice_lines(
+    s: Session, number: str, positions: Sequence[int] | None, error: type[JetError]
+) -> tuple[Invoice, list[tuple[int, InvoiceLine]]]:
+    """Invoice `number` and its lines at the 1-based `positions` as printed (every line
+    when None), numbered; raise `error` for an unknown number, a credit note or a line
+    the invoice does not have."""
+    invoice = s.scalar(
+        select(Invoice).options(selectinload(Invoice.lines)).where(Invoice.number == number)
+    )
+    if invoice is None:
+        raise error(
+            f'no invoice is numbered {number}; `jet sql "select '
+            'invoice_number from fct_invoices"` lists them'
+        )
+    if invoice.kind != "invoice":
+        raise error(f"{number} is a credit note; name the invoice it credits")
+    wanted = positions or range(1, len(invoice.lines) + 1)
+    wrong = [p for p in wanted if not 1 <= p <= len(invoice.lines)]
+    if wrong:
+        raise error(
+            f"{number} has lines 1 to {len(invoice.lines)}; "
+            f"there is no line {', '.join(map(str, wrong))}"
+        )
+    return invoice, [(p, invoice.lines[p - 1]) for p in wanted]
+
+
 def credit_invoice(
     settings: Settings, number: str, reason: str, lines: list[int] | None = None
 ) -> Invoice:
@@ -209,24 +236,8 @@ def credit_invoice(
         raise CreditError("a credit note needs a reason (--reason), which it prints")
     now = datetime.now(UTC)
     with session(settings.db_url) as s:
-        original = s.scalar(
-            select(Invoice).options(selectinload(Invoice.lines)).where(Invoice.number == number)
-        )
-        if original is None:
-            raise CreditError(
-                f'no invoice is numbered {number}; `jet sql "select '
-                'invoice_number from fct_invoices"` lists them'
-            )
-        if original.kind != "invoice":
-            raise CreditError(f"{number} is a credit note; only invoices can be credited")
-        positions = lines or list(range(1, len(original.lines) + 1))
-        wrong = [p for p in positions if not 1 <= p <= len(original.lines)]
-        if wrong:
-            raise CreditError(
-                f"{number} has lines 1 to {len(original.lines)}; "
-                f"there is no line {', '.join(map(str, wrong))}"
-            )
-        chosen = [original.lines[p - 1] for p in positions]
+        original, numbered = invoice_lines(s, number, lines, CreditError)
+        chosen = [line for _, line in numbered]
         credited = set(
             s.scalars(
                 select(InvoiceLine.line_key).where(
@@ -234,11 +245,7 @@ def credit_invoice(
                 )
             )
         )
-        again = [
-            p
-            for p, line in zip(positions, chosen, strict=True)
-            if f"credit:{line.line_key}" in credited
-        ]
+        again = [p for p, line in numbered if f"credit:{line.line_key}" in credited]
         if again:
             raise CreditError(
                 f"line {', '.join(map(str, again))} of {number} was credited "

@@ -11,12 +11,11 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from jet.catalog import Product
 from jet.config import Settings
 from jet.errors import JetError
+from jet.invoicing import invoice_lines
 from jet.realms import catalog_on
 from jet.store.db import session
 from jet.store.models import Invoice, InvoiceLine, Subscription
@@ -92,23 +91,9 @@ def explain(
     lineage mart first from what the last rating run left (else it is read as last
     built)."""
     with session(settings.db_url) as s:
-        invoice = s.scalars(
-            select(Invoice).options(selectinload(Invoice.lines)).where(Invoice.number == number)
-        ).one_or_none()
-        if invoice is None:
-            raise ExplainError(
-                f"no issued invoice {number}: "
-                "`jet account show ACCOUNT` lists an account's invoices"
-            )
-        if invoice.kind != "invoice":
-            raise ExplainError(f"{number} is a credit note: explain the invoice it credits")
-        lines = list(enumerate(invoice.lines, 1))
-        if position is not None:
-            if not 1 <= position <= len(lines):
-                raise ExplainError(
-                    f"{number} has lines 1 to {len(lines)}; there is no line {position}"
-                )
-            lines = [lines[position - 1]]
+        invoice, lines = invoice_lines(
+            s, number, None if position is None else [position], ExplainError
+        )
         priced = [(n, line, *_pricing(s, invoice.realm_id, line)) for n, line in lines]
     metered = [line.line_key for _, line, *_ in priced if line.kind in METERED]
     found = _records(settings, metered, refresh) if metered else {}

@@ -12,10 +12,11 @@ console = Console()
 
 
 def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Rows under their column names; None shows as "-"."""
+    """Rows under their column names; None shows as "-". A value too wide folds onto the
+    next line rather than being cut (a file's path, an id)."""
     table = Table(title=title, title_justify="left")
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*("-" if value is None else str(value) for value in row))
     console.print(table)

@@ -50,7 +50,7 @@ def print_explanation(found: Explanation, lake: Path) -> None:
         if e.records:
             print_table(
                 None,
-                ["source", "NAS / exporter / file", "time (UTC)", "landed record", "adds"],
+                ["source", "from", "time (UTC)", "landed record", "adds"],
                 (
                     (
                         r.source,

@@ -18,7 +18,7 @@ from jet.cli import main
 from jet.config import Settings
 from jet.store.db import session
 from jet.store.models import Invoice, InvoiceLine
-from jet.warehouse import build_on_demand
+from jet.warehouse import LINEAGE, build_on_demand, invoke_dbt
 from reports.invoice_lineage import LINEAGE_MART
 from tests.demo_home import demo_home  # noqa: F401
 
@@ -113,10 +113,16 @@ def test_the_mart_is_rebuilt_for_analysts_and_covers_every_metered_line(demo_hom
     assert result.exit_code == 0, result.output
 
 
+def test_the_lineage_unit_test_passes(demo_home):  # noqa: F811
+    """Late usage split by landing time, periods, dates and sources (its YAML says how)."""
+    result = invoke_dbt(demo_home, "test", "--select", f"{LINEAGE},test_type:unit")
+    assert result.success and len(result.result.results) == 1
+
+
 def test_a_wrong_line_or_an_unknown_number_is_refused_with_what_to_do(demo_home):  # noqa: F811
     result = CliRunner().invoke(main, ["invoice", "explain", "NO-SUCH-1", "--no-refresh"])
     assert result.exit_code == 1
-    assert "no issued invoice NO-SUCH-1" in result.output
+    assert "no invoice is numbered NO-SUCH-1" in result.output
     with session(demo_home.db_url) as s:
         invoice = s.scalars(select(Invoice).where(Invoice.kind == "invoice")).first()
         count = len(invoice.lines)
