@@ -197,6 +197,11 @@ def _rows(session: Session) -> dict[str, list[dict]]:
             )  # fmt: skip
         )
     ]
+    nas = m.NasClient
+    rows["nas_clients"] = [
+        dict(zip(OPS_TABLES["nas_clients"].names, values, strict=True))
+        for values in session.execute(select(nas.address, nas.realm_id, nas.name))
+    ]
     rows["allocations"] = [
         dict(zip(OPS_TABLES["allocations"].names, values, strict=True))
         for values in session.execute(

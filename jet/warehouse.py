@@ -142,15 +142,17 @@ def run_dbt(settings: Settings, command: str = "build", quiet: bool = True) -> N
 
 
 def build_on_demand(settings: Settings, models: Sequence[str]) -> None:
-    """Build `models` built on demand (reports, lineage), with their data tests, on the
-    warehouse the last rating run left; raise with dbt's reason."""
+    """Build `models` built on demand (reports, lineage), and the on-demand models they
+    read (rpt_realm_settlement reads rpt_traffic), with their data tests, on the warehouse
+    the last rating run left; raise with dbt's reason."""
     start_over_if_models_changed(settings)  # a new Jet's models: rate again first
     if not settings.warehouse.exists():
         raise WarehouseError(
             "no billing or rating run yet, so no marts to report on: run `jet bill` or "
             "`jet rate` first"
         )
-    command = "build --exclude-resource-type unit_test --select " + " ".join(models)
+    chosen = [f"+{model},{folder}" for model in models for folder in (REPORTS, LINEAGE)]
+    command = "build --exclude-resource-type unit_test --select " + " ".join(chosen)
     run_dbt(settings, command)
 
 

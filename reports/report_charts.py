@@ -33,12 +33,19 @@ def chart_svg(table: pa.Table, spec: Mapping[str, str] | None) -> str | None:
     for xv, yv, sv in zip(xs, ys, ss, strict=True):
         if yv is not None:
             points[str(sv)][str(xv)] += float(yv) if isinstance(yv, Decimal) else yv
-    categories = sorted({c for values in points.values() for c in values})[-MAX_X:]
+    categories = [str(v) for v in _in_order(xs) if any(str(v) in p for p in points.values())]
+    categories = categories[-MAX_X:]
     if not categories:
         return None
     if spec["kind"] == "heatmap":
         return _heatmap(points, categories, f"{y} by {x} and {series}")
     return _plot(points, categories, spec["kind"], f"{y} by {x}")
+
+
+def _in_order(values: list) -> list:
+    """The distinct values in their own order (hours 0, 1, 2 ... 10, not "10" before
+    "2"; dates by date), None last."""
+    return sorted(set(values), key=lambda v: (v is None, v if v is not None else 0))
 
 
 def _frame(title: str, body: list[str]) -> str:
@@ -105,7 +112,7 @@ def _plot(
 
 
 def _heatmap(points: Mapping[str, Mapping[str, float]], categories: list[str], title: str) -> str:
-    rows = sorted(points)
+    rows = sorted(points, key=lambda r: (0, int(r)) if r.lstrip("-").isdigit() else (1, r))
     top = max([v for s in points.values() for v in s.values()] or [1.0]) or 1.0
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     cell_w, cell_h = plot_w / len(categories), plot_h / max(1, len(rows))

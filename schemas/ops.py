@@ -164,6 +164,15 @@ OPS_TABLES: dict[str, pa.Schema] = {
             ("reference", pa.string()),
         ]
     ),
+    # The NAS registered to send RADIUS (jet nas add), never their secrets: where usage
+    # was collected, for the traffic and settlement reports.
+    "nas_clients": pa.schema(
+        [
+            ("nas_ip", pa.string()),
+            ("realm_id", pa.string()),
+            ("nas_name", pa.string()),
+        ]
+    ),
     "allocations": pa.schema(
         [
             ("allocation_id", pa.int64()),
