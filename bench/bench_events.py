@@ -41,12 +41,12 @@ def main() -> None:
             s.execute(insert(Event), rows)
 
         started = time.perf_counter()
-        reports = dispatch(settings, subscribers())
+        reports = dispatch(settings, subscribers(settings))
         seconds = time.perf_counter() - started
         assert len(reports) == n, len(reports)
 
         started = time.perf_counter()
-        for subscriber in subscribers():
+        for subscriber in subscribers(settings):
             open_deliveries(settings.db_url, subscriber)
         idle_pass = time.perf_counter() - started
 

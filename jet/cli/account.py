@@ -302,7 +302,7 @@ def _dispatch_now(settings: Settings, account_id: str) -> None:
     from jet.deliveries import dispatch
     from jet.drivers.subscribers import subscribers
 
-    for report in dispatch(settings, subscribers(), account_id):
-        if report.subscriber == "radius":
+    for report in dispatch(settings, subscribers(settings), account_id):
+        if report.subscriber == "radius" or report.subscriber.startswith("hook:"):
             trouble = report.went_wrong
             click.secho(report.result.outcome, fg="yellow" if trouble else None, err=trouble)

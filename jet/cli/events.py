@@ -37,8 +37,9 @@ def events_list(status: str | None, account: str | None, limit: int, as_json: bo
     from jet.drivers.console import console
     from jet.drivers.subscribers import subscribers
 
-    db_url = load_settings().db_url
-    for subscriber in subscribers():  # events no dispatcher has looked at yet are pending
+    settings = load_settings()
+    db_url = settings.db_url
+    for subscriber in subscribers(settings):  # events no dispatcher has looked at yet are pending
         open_deliveries(db_url, subscriber)
     rows = deliveries(db_url, status, account, limit)
     if as_json:
@@ -90,7 +91,7 @@ def events_dispatch(forever: bool, every: float) -> None:
     if forever:
         _forever(settings, every)
         return
-    reports = dispatch(settings, subscribers())
+    reports = dispatch(settings, subscribers(settings))
     for report in reports:
         click.echo(describe(report))
     if not reports:
@@ -118,4 +119,4 @@ def _forever(settings, every: float) -> None:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stopping)
-    dispatch_forever(settings, subscribers(), every, stop, logging.getLogger("jet.events"))
+    dispatch_forever(settings, subscribers(settings), every, stop, logging.getLogger("jet.events"))

@@ -108,7 +108,7 @@ def radius_serve(
         target=dispatch_forever,
         args=(
             settings,
-            subscribers(),
+            subscribers(settings),
             dispatch_every,
             stop_dispatching,
             logging.getLogger("jet.events"),

@@ -58,7 +58,7 @@ def test_cards_charged_on_issue_and_retried_on_the_realms_days(settings, tmp_pat
 
     jet("card", "add", "bob", "--number", "4242424242424242", "--expiry", "08/29")
     a_day_later = issued + timedelta(days=1, minutes=1)
-    dispatch(settings, subscribers(), now=lambda: a_day_later)
+    dispatch(settings, subscribers(settings), now=lambda: a_day_later)
     assert attempts()[-1] == ("22.00", 1, "charged", None)
     assert due() == []
 
@@ -69,7 +69,7 @@ def test_cards_charged_on_issue_and_retried_on_the_realms_days(settings, tmp_pat
             .where(EventDelivery.subscriber == "card-gateway")
             .values(status="pending", next_attempt_at=None)
         )
-    dispatch(settings, subscribers(), now=lambda: a_day_later + timedelta(days=2))
+    dispatch(settings, subscribers(settings), now=lambda: a_day_later + timedelta(days=2))
     assert len(attempts()) == 2
     with session(settings.db_url) as s:
         paid = s.scalars(select(LedgerEntry).where(LedgerEntry.kind == "payment")).all()

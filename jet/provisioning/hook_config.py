@@ -1,0 +1,165 @@
+"""A realm's hooks file: which events trigger which action with which parameters. Read
+and checked whole before any hook runs; every problem is named by its key path
+(`hooks[2].url`), as a catalog's are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from jet.config import Settings
+from jet.errors import JetError
+from jet.outbox import TOPICS
+from jet.provisioning.hook_templates import template_problems
+
+# The topics a hook may take: the account's lifecycle, its usage and its money.
+HOOK_TOPICS = (
+    "account.created",
+    "account.updated",
+    "account.suspended",
+    "account.reactivated",
+    "account.closed",
+    "password.changed",
+    "plan.changed",
+    "usage.threshold_crossed",
+    "invoice.issued",
+    "payment.recorded",
+)
+assert set(HOOK_TOPICS) <= set(TOPICS)
+
+
+class HookError(JetError):
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {where}: {what}" for where, what in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s), nothing was changed\n{lines}")
+
+
+class _Hook(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=40)
+    events: tuple[str, ...] = Field(min_length=1)  # not `on`: YAML 1.1 reads that as true
+
+    @field_validator("events")
+    @classmethod
+    def _topics(cls, events: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [t for t in events if t not in HOOK_TOPICS]
+        if unknown:
+            raise ValueError(
+                f"unknown event {', '.join(unknown)}; expected some of: {', '.join(HOOK_TOPICS)}"
+            )
+        return events
+
+
+class HttpHook(_Hook):
+    """POST (or `method`) a JSON body to `url`, signed with HMAC-SHA256 of the body under
+    the key in environment variable `secret_env`."""
+
+    action: Literal["http"]
+    url: str
+    method: Literal["POST", "PUT", "PATCH", "DELETE"] = "POST"
+    headers: dict[str, str] = {}
+    body: Any = None  # None: the event as JSON
+    secret_env: str | None = None
+    timeout: float = Field(default=10.0, gt=0, le=120)
+
+
+class CommandHook(_Hook):
+    """Run a program with arguments (no shell), an environment and a time limit."""
+
+    action: Literal["command"]
+    argv: tuple[str, ...] = Field(min_length=1)
+    env: dict[str, str] = {}
+    timeout: float = Field(default=30.0, gt=0, le=600)
+
+
+Hook = Annotated[HttpHook | CommandHook, Field(discriminator="action")]
+
+
+class HookFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    hooks: tuple[Hook, ...] = ()
+
+
+def hooks_dir(settings: Settings) -> Path:
+    return settings.root / "hooks"
+
+
+def parse_hooks(text: str, source: str) -> HookFile:
+    """A hooks document checked whole: its YAML, its keys and types, unique names, and
+    every template (it must parse and use only the event, the account and the realm)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise HookError(source, [("(document)", f"not YAML: {e}")]) from None
+    problems = _raw_problems(data)
+    try:
+        parsed = HookFile.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        problems = [(_path(e["loc"]), _message(e)) for e in exc.errors()] + problems
+    if problems:
+        raise HookError(source, problems)
+    return parsed
+
+
+def _raw_problems(data: Any) -> list[tuple[str, str]]:
+    """What the models do not check, read from the document itself so that a hook with
+    a wrong key still has its templates checked: names used twice, templates that do
+    not parse or name what a hook cannot know."""
+    items = data.get("hooks") if isinstance(data, dict) else None
+    problems: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, dict):
+            continue
+        if item.get("name") in seen:
+            problems.append((f"hooks[{i}].name", f"{item['name']} names another hook too"))
+        seen.add(item.get("name"))
+        for key, value in item.items():
+            if key not in ("name", "events", "action"):
+                problems += template_problems(value, f"hooks[{i}].{key}")
+    return problems
+
+
+def realm_hooks(settings: Settings) -> dict[str, tuple[Hook, ...]]:
+    """Every realm's hooks, from `$JET_HOME/hooks/<realm>.yaml`."""
+    folder = hooks_dir(settings)
+    return (
+        {
+            path.stem: parse_hooks(path.read_text(), str(path)).hooks
+            for path in sorted(folder.glob("*.yaml"))
+        }
+        if folder.is_dir()
+        else {}
+    )
+
+
+def _path(loc: tuple) -> str:
+    """("hooks", 1, "http", "url") -> "hooks[1].url" (the action's tag left out)."""
+    parts = [str(loc[0])] if loc else ["(document)"]
+    for i, part in enumerate(loc[1:], 1):
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        elif not (i == 2 and part in ("http", "command")):
+            parts.append(f".{part}")
+    return "".join(parts)
+
+
+def _message(error: dict) -> str:
+    kind, message = error["type"], error["msg"]
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    if kind == "missing":
+        return "required, but missing"
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "union_tag_invalid":
+        return f"unknown action {error['input'].get('action')!r}; expected http or command"
+    if kind == "union_tag_not_found":
+        return "needs an action: http or command"
+    return f"{message.replace('Input should be ', 'expected ', 1)}, got {error['input']!r}"

@@ -1,0 +1,61 @@
+"""The `http` action: a webhook. The body (the event as JSON unless the hook gives one)
+is signed with HMAC-SHA256 under the key in the hook's `secret_env` variable, in
+`X-Jet-Signature: sha256=<hex>`; `Idempotency-Key` is the hook and the event, the same on
+every attempt. A 5xx answer, a timeout or no connection is tried again (the dispatcher
+backs off); a 4xx is the target's final no and is never repeated."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from typing import Any
+
+import requests
+
+from jet.deliveries import Delivered, Failed, Result
+
+
+def signature(key: str, body: bytes) -> str:
+    """What `X-Jet-Signature` carries: a receiver computes the same to trust the body."""
+    return "sha256=" + hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+
+
+class HttpAction:
+    """One connection pool per hook (each hook's deliveries run in a thread of their own)."""
+
+    def __init__(self) -> None:
+        self._session = requests.Session()
+
+    def __call__(self, hook, params: dict[str, Any], context: dict[str, Any]) -> Result:
+        event = context["event"]
+        body = params["body"] if params["body"] is not None else event
+        data = (body if isinstance(body, str) else json.dumps(body, default=str)).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Jet provisioning",
+            "X-Jet-Event": str(event["id"]),
+            "X-Jet-Topic": event["topic"],
+            "Idempotency-Key": f"{hook.name}-{event['id']}",
+            **params["headers"],
+        }
+        if hook.secret_env:
+            key = os.environ.get(hook.secret_env)
+            if not key:
+                return Failed(f"{hook.secret_env} is not set: the key that signs the body")
+            headers["X-Jet-Signature"] = signature(key, data)
+        try:
+            answer = self._session.request(
+                hook.method, params["url"], data=data, headers=headers, timeout=hook.timeout
+            )
+        except requests.Timeout:
+            return Failed(f"no answer within {hook.timeout:g} s")
+        except requests.RequestException as e:
+            return Failed(f"{type(e).__name__}: {e}"[:400])
+        said = f"HTTP {answer.status_code} {answer.reason}"
+        if answer.status_code >= 500:
+            return Failed(said)
+        if answer.status_code >= 400:
+            return Delivered(f"{said}: refused, not retried", refused=True)
+        return Delivered(said)

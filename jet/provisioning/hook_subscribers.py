@@ -1,0 +1,58 @@
+"""Each configured hook as a subscriber of the outbox, named `hook:<realm>:<name>`: it
+takes its topics' events of its realm's accounts (others are passed over as delivered),
+renders its parameters for the event and runs its action."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from jinja2 import TemplateError
+
+from jet.config import Settings
+from jet.deliveries import Delivered, Failed, Result, Subscriber
+from jet.provisioning.hook_command import run_command
+from jet.provisioning.hook_config import Hook, realm_hooks
+from jet.provisioning.hook_http import HttpAction
+from jet.provisioning.hook_templates import hook_context, render
+from jet.store.db import session
+from jet.store.models import Event
+
+Action = Callable[[Any, dict[str, Any], dict[str, Any]], Result]
+ACTIONS: dict[str, Callable[[], Action]] = {
+    "http": HttpAction,
+    "command": lambda: run_command,
+}
+_NOT_RENDERED = {"name", "events", "action", "timeout", "secret_env", "method"}
+
+
+def hook_subscribers(settings: Settings) -> list[Subscriber]:
+    return [
+        Subscriber(
+            f"hook:{realm}:{hook.name}",
+            frozenset(hook.events),
+            partial(_deliver, realm, hook, ACTIONS[hook.action]()),
+        )
+        for realm, hooks in realm_hooks(settings).items()
+        for hook in hooks
+    ]
+
+
+def rendered(hook: Hook, context: dict[str, Any]) -> dict[str, Any]:
+    """The hook's parameters rendered for one event: what `jet hooks test` shows."""
+    return render(hook.model_dump(exclude=_NOT_RENDERED), context)
+
+
+def _deliver(
+    realm: str, hook: Hook, action: Action, settings: Settings, event: Event, progress: dict
+) -> Result:
+    with session(settings.db_url) as s:
+        context = hook_context(s, event)
+    if context["realm"] != realm:
+        return Delivered(f"not of realm {realm}: passed over")
+    try:
+        params = rendered(hook, context)
+    except TemplateError as e:
+        return Failed(f"template: {e}")
+    return action(hook, params, context)

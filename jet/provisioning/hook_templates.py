@@ -1,0 +1,98 @@
+"""Hook parameters as sandboxed Jinja2 templates over what a hook may know: `event` (id,
+topic, account, at, payload), `account` (the account as the store holds it when the hook
+runs, its RADIUS password and current plan included) and `realm`. The sandbox refuses
+attribute access beyond plain data; a name not given is an error, never an empty
+string."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jet.store.models import Account, Event, Subscription
+
+NAMES = frozenset({"event", "account", "realm"})
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+def template_problems(value: Any, where: str = "") -> list[tuple[str, str]]:
+    """Each string in `value` that does not parse or names what a hook cannot know, as
+    (key path below the parameter, what is wrong)."""
+    if isinstance(value, str):
+        try:
+            unknown = meta.find_undeclared_variables(_ENV.parse(value)) - NAMES
+        except TemplateSyntaxError as e:
+            return [(where, f"template error: {e.message} (line {e.lineno})")]
+        if unknown:
+            return [(where, f"unknown name {', '.join(sorted(unknown))}; a template knows "
+                            f"{', '.join(sorted(NAMES))}")]  # fmt: skip
+        return []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in template_problems(v, f"{where}.{k}")]
+    if isinstance(value, list | tuple):
+        return [p for i, v in enumerate(value) for p in template_problems(v, f"{where}[{i}]")]
+    return []
+
+
+def render(value: Any, context: dict[str, Any]) -> Any:
+    """`value` with every string in it rendered (mappings and lists kept as they are)."""
+    if isinstance(value, str):
+        return _ENV.from_string(value).render(context)
+    if isinstance(value, dict):
+        return {k: render(v, context) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [render(v, context) for v in value]
+    return value
+
+
+def hook_context(s: Session, event: Event) -> dict[str, Any]:
+    """What a hook's templates see for `event`."""
+    at = event.created_at if event.created_at.tzinfo else event.created_at.replace(tzinfo=UTC)
+    account = s.get(Account, event.account_id) if event.account_id else None
+    return {
+        "event": {
+            "id": event.id,
+            "topic": event.topic,
+            "account": event.account_id,
+            "at": at.isoformat(),
+            "payload": event.payload,
+        },
+        "account": _account(s, account) if account else None,
+        "realm": account.realm_id if account else None,
+    }
+
+
+def _account(s: Session, a: Account) -> dict[str, Any]:
+    today = datetime.now(UTC).date()
+    plan = s.scalar(
+        select(Subscription.plan_id)
+        .where(
+            Subscription.account_id == a.id,
+            Subscription.start_date <= today,
+            (Subscription.end_date.is_(None)) | (Subscription.end_date > today),
+        )
+        .order_by(Subscription.start_date.desc())
+        .limit(1)
+    )
+    return {
+        "id": a.id,
+        "realm": a.realm_id,
+        "name": a.name,
+        "kind": a.kind,
+        "status": a.status,
+        "email": a.email,
+        "phone": a.phone,
+        "address": a.address,
+        "country": a.country,
+        "parent": a.parent_id,
+        "password": a.radius_password,
+        "framed_ip": a.framed_ip,
+        "expires": a.expires_at.isoformat() if a.expires_at else None,
+        "prepaid": a.prepaid,
+        "plan": plan,
+    }
