@@ -37,7 +37,7 @@ def hooks_list() -> None:
     from jet.provisioning.hook_config import realm_hooks
 
     rows = [
-        (realm, h.name, h.action, ", ".join(h.events), getattr(h, "url", None) or " ".join(h.argv))
+        (realm, h.name, h.action, ", ".join(h.events), h.target)
         for realm, configured in realm_hooks(load_settings()).items()
         for h in configured
     ]
@@ -52,7 +52,8 @@ def hooks_test(topic: str, account_id: str, payload: str) -> None:
     """Render what each hook of ACCOUNT's realm that takes TOPIC would send for such an
     event, from the account as stored now; nothing is sent and no event is stored."""
     from jet.errors import JetError
-    from jet.provisioning.hook_config import HOOK_TOPICS, realm_hooks
+    from jet.provisioning.hook_base import HOOK_TOPICS
+    from jet.provisioning.hook_config import realm_hooks
     from jet.provisioning.hook_subscribers import rendered
     from jet.provisioning.hook_templates import hook_context
     from jet.store.db import session

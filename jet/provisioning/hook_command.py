@@ -9,14 +9,33 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from jet.deliveries import Delivered, Failed, Result
+from jet.provisioning.hook_base import Action, HookBase
 
 _KEPT = 300  # characters of output kept with the outcome
 
 
-def run_command(hook, params: dict[str, Any], context: dict[str, Any]) -> Result:
+class CommandHook(HookBase):
+    """Run a program with arguments (no shell), an environment and a time limit."""
+
+    action: Literal["command"]
+    argv: tuple[str, ...] = Field(min_length=1)
+    env: dict[str, str] = {}
+    timeout: float = Field(default=30.0, gt=0, le=600)
+
+    def runner(self) -> Action:
+        return run_command
+
+    @property
+    def target(self) -> str:
+        return " ".join(self.argv)
+
+
+def run_command(hook: CommandHook, params: dict[str, Any], context: dict[str, Any]) -> Result:
     argv = params["argv"]
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),

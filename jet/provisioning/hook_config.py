@@ -5,30 +5,16 @@ and checked whole before any hook runs; every problem is named by its key path
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Union, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from jet.config import Settings
 from jet.errors import JetError
-from jet.outbox import TOPICS
+from jet.provisioning.hook_command import CommandHook
+from jet.provisioning.hook_http import HttpHook
 from jet.provisioning.hook_templates import template_problems
-
-# The topics a hook may take: the account's lifecycle, its usage and its money.
-HOOK_TOPICS = (
-    "account.created",
-    "account.updated",
-    "account.suspended",
-    "account.reactivated",
-    "account.closed",
-    "password.changed",
-    "plan.changed",
-    "usage.threshold_crossed",
-    "invoice.issued",
-    "payment.recorded",
-)
-assert set(HOOK_TOPICS) <= set(TOPICS)
 
 
 class HookError(JetError):
@@ -38,46 +24,10 @@ class HookError(JetError):
         super().__init__(f"{source}: {len(problems)} problem(s), nothing was changed\n{lines}")
 
 
-class _Hook(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=40)
-    events: tuple[str, ...] = Field(min_length=1)  # not `on`: YAML 1.1 reads that as true
-
-    @field_validator("events")
-    @classmethod
-    def _topics(cls, events: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [t for t in events if t not in HOOK_TOPICS]
-        if unknown:
-            raise ValueError(
-                f"unknown event {', '.join(unknown)}; expected some of: {', '.join(HOOK_TOPICS)}"
-            )
-        return events
-
-
-class HttpHook(_Hook):
-    """POST (or `method`) a JSON body to `url`, signed with HMAC-SHA256 of the body under
-    the key in environment variable `secret_env`."""
-
-    action: Literal["http"]
-    url: str
-    method: Literal["POST", "PUT", "PATCH", "DELETE"] = "POST"
-    headers: dict[str, str] = {}
-    body: Any = None  # None: the event as JSON
-    secret_env: str | None = None
-    timeout: float = Field(default=10.0, gt=0, le=120)
-
-
-class CommandHook(_Hook):
-    """Run a program with arguments (no shell), an environment and a time limit."""
-
-    action: Literal["command"]
-    argv: tuple[str, ...] = Field(min_length=1)
-    env: dict[str, str] = {}
-    timeout: float = Field(default=30.0, gt=0, le=600)
-
-
-Hook = Annotated[HttpHook | CommandHook, Field(discriminator="action")]
+# Every action, by the model of its hooks (each in the module that runs it).
+HOOKS = (HttpHook, CommandHook)
+ACTIONS = tuple(get_args(h.model_fields["action"].annotation)[0] for h in HOOKS)
+Hook = Annotated[Union[HOOKS], Field(discriminator="action")]  # noqa: UP007 (a tuple of models)
 
 
 class HookFile(BaseModel):
@@ -145,7 +95,7 @@ def _path(loc: tuple) -> str:
     for i, part in enumerate(loc[1:], 1):
         if isinstance(part, int):
             parts.append(f"[{part}]")
-        elif not (i == 2 and part in ("http", "command")):
+        elif not (i == 2 and part in ACTIONS):
             parts.append(f".{part}")
     return "".join(parts)
 
@@ -159,7 +109,7 @@ def _message(error: dict) -> str:
     if kind == "extra_forbidden":
         return "unknown key"
     if kind == "union_tag_invalid":
-        return f"unknown action {error['input'].get('action')!r}; expected http or command"
+        return f"unknown action {error['input'].get('action')!r}; expected {', '.join(ACTIONS)}"
     if kind == "union_tag_not_found":
-        return "needs an action: http or command"
+        return f"needs an action: {', '.join(ACTIONS)}"
     return f"{message.replace('Input should be ', 'expected ', 1)}, got {error['input']!r}"

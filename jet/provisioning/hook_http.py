@@ -10,11 +10,33 @@ import hashlib
 import hmac
 import json
 import os
-from typing import Any
+from typing import Any, Literal
 
 import requests
+from pydantic import Field
 
 from jet.deliveries import Delivered, Failed, Result
+from jet.provisioning.hook_base import Action, HookBase
+
+
+class HttpHook(HookBase):
+    """POST (or `method`) a JSON body to `url`, signed with HMAC-SHA256 of the body under
+    the key in environment variable `secret_env`."""
+
+    action: Literal["http"]
+    url: str
+    method: Literal["POST", "PUT", "PATCH", "DELETE"] = "POST"
+    headers: dict[str, str] = {}
+    body: Any = None  # None: the event as JSON
+    secret_env: str | None = None
+    timeout: float = Field(default=10.0, gt=0, le=120)
+
+    def runner(self) -> Action:
+        return HttpAction()
+
+    @property
+    def target(self) -> str:
+        return self.url
 
 
 def signature(key: str, body: bytes) -> str:
@@ -28,7 +50,7 @@ class HttpAction:
     def __init__(self) -> None:
         self._session = requests.Session()
 
-    def __call__(self, hook, params: dict[str, Any], context: dict[str, Any]) -> Result:
+    def __call__(self, hook: HttpHook, params: dict[str, Any], context: dict[str, Any]) -> Result:
         event = context["event"]
         body = params["body"] if params["body"] is not None else event
         data = (body if isinstance(body, str) else json.dumps(body, default=str)).encode()

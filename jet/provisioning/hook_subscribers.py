@@ -4,7 +4,6 @@ renders its parameters for the event and runs its action."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -12,18 +11,12 @@ from jinja2 import TemplateError
 
 from jet.config import Settings
 from jet.deliveries import Delivered, Failed, Result, Subscriber
-from jet.provisioning.hook_command import run_command
+from jet.provisioning.hook_base import Action
 from jet.provisioning.hook_config import Hook, realm_hooks
-from jet.provisioning.hook_http import HttpAction
 from jet.provisioning.hook_templates import hook_context, render
 from jet.store.db import session
 from jet.store.models import Event
 
-Action = Callable[[Any, dict[str, Any], dict[str, Any]], Result]
-ACTIONS: dict[str, Callable[[], Action]] = {
-    "http": HttpAction,
-    "command": lambda: run_command,
-}
 _NOT_RENDERED = {"name", "events", "action", "timeout", "secret_env", "method"}
 
 
@@ -32,7 +25,7 @@ def hook_subscribers(settings: Settings) -> list[Subscriber]:
         Subscriber(
             f"hook:{realm}:{hook.name}",
             frozenset(hook.events),
-            partial(_deliver, realm, hook, ACTIONS[hook.action]()),
+            partial(_deliver, realm, hook, hook.runner()),
         )
         for realm, hooks in realm_hooks(settings).items()
         for hook in hooks
