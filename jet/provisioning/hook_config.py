@@ -13,8 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from jet.config import Settings
 from jet.errors import JetError
 from jet.provisioning.hook_command import CommandHook
+from jet.provisioning.hook_freeradius_sql import FreeradiusSqlHook
 from jet.provisioning.hook_http import HttpHook
 from jet.provisioning.hook_templates import template_problems
+from jet.provisioning.hook_users_file import RadiusUsersFileHook
 
 
 class HookError(JetError):
@@ -25,7 +27,7 @@ class HookError(JetError):
 
 
 # Every action, by the model of its hooks (each in the module that runs it).
-HOOKS = (HttpHook, CommandHook)
+HOOKS = (HttpHook, CommandHook, FreeradiusSqlHook, RadiusUsersFileHook)
 ACTIONS = tuple(get_args(h.model_fields["action"].annotation)[0] for h in HOOKS)
 Hook = Annotated[Union[HOOKS], Field(discriminator="action")]  # noqa: UP007 (a tuple of models)
 

@@ -17,19 +17,35 @@ from jet.provisioning.hook_templates import hook_context, render
 from jet.store.db import session
 from jet.store.models import Event
 
-_NOT_RENDERED = {"name", "events", "action", "timeout", "secret_env", "method"}
+_NOT_RENDERED = {
+    "name",
+    "events",
+    "action",
+    "timeout",
+    "secret_env",
+    "method",
+    "url",
+    "path",
+    "reload",
+}
 
 
 def hook_subscribers(settings: Settings) -> list[Subscriber]:
     return [
-        Subscriber(
-            f"hook:{realm}:{hook.name}",
-            frozenset(hook.events),
-            partial(_deliver, realm, hook, hook.runner()),
-        )
-        for realm, hooks in realm_hooks(settings).items()
-        for hook in hooks
+        _subscriber(realm, hook) for realm, hooks in realm_hooks(settings).items() for hook in hooks
     ]
+
+
+def _subscriber(realm: str, hook: Hook) -> Subscriber:
+    """An action that writes once per batch has `batch` and `flush` (the users file)."""
+    action = hook.runner()
+    return Subscriber(
+        f"hook:{realm}:{hook.name}",
+        frozenset(hook.events),
+        partial(_deliver, realm, hook, action),
+        batch=getattr(action, "batch", 1),
+        flush=getattr(action, "flush", None),
+    )
 
 
 def rendered(hook: Hook, context: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Hook parameters as sandboxed Jinja2 templates over what a hook may know: `event` (id,
 topic, account, at, payload), `account` (the account as the store holds it when the hook
-runs, its RADIUS password and current plan included) and `realm`. The sandbox refuses
-attribute access beyond plain data; a name not given is an error, never an empty
-string."""
+runs: its RADIUS password, current plan and what a RADIUS server should answer included)
+and `realm`. The sandbox refuses attribute access beyond plain data; a name not given is
+an error, never an empty string."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jet.store.models import Account, Event, Subscription
+from jet.provisioning.radius_entry import radius_entry
+from jet.store.models import Account, Event
 
 NAMES = frozenset({"event", "account", "realm"})
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
@@ -68,17 +68,7 @@ def hook_context(s: Session, event: Event) -> dict[str, Any]:
 
 
 def _account(s: Session, a: Account) -> dict[str, Any]:
-    today = datetime.now(UTC).date()
-    plan = s.scalar(
-        select(Subscription.plan_id)
-        .where(
-            Subscription.account_id == a.id,
-            Subscription.start_date <= today,
-            (Subscription.end_date.is_(None)) | (Subscription.end_date > today),
-        )
-        .order_by(Subscription.start_date.desc())
-        .limit(1)
-    )
+    radius = radius_entry(s, a, datetime.now(UTC).date())
     return {
         "id": a.id,
         "realm": a.realm_id,
@@ -94,5 +84,8 @@ def _account(s: Session, a: Account) -> dict[str, Any]:
         "framed_ip": a.framed_ip,
         "expires": a.expires_at.isoformat() if a.expires_at else None,
         "prepaid": a.prepaid,
-        "plan": plan,
+        "plan": radius.plan,
+        # what a RADIUS server should answer: the Reply-Message of a refusal, else the
+        # plan's reply attributes as [name, value] pairs
+        "radius": {"refused": radius.refused, "reply": [list(pair) for pair in radius.reply]},
     }
