@@ -17,17 +17,7 @@ from jet.provisioning.hook_templates import hook_context, render
 from jet.store.db import session
 from jet.store.models import Event
 
-_NOT_RENDERED = {
-    "name",
-    "events",
-    "action",
-    "timeout",
-    "secret_env",
-    "method",
-    "url",
-    "path",
-    "reload",
-}
+_NOT_RENDERED = {"name", "events", "action", "timeout", "secret_env", "method"}
 
 
 def hook_subscribers(settings: Settings) -> list[Subscriber]:

@@ -21,6 +21,7 @@ from jet.cli import main
 from jet.config import Settings
 from jet.deliveries import dispatch
 from jet.drivers.subscribers import subscribers
+from jet.ports import free_tcp_port
 from jet.provisioning.hook_config import HookError, parse_hooks
 from tests.ledger_fixtures import CATALOGS
 
@@ -32,7 +33,7 @@ class Webhook:
     """A loopback HTTP server: each request kept with whether its signature held;
     `fail_next` answers that many requests 500 first."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.received: list[dict] = []
         self.fail_next = 0
         self.answered: list[int] = []
@@ -57,17 +58,22 @@ class Webhook:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def __enter__(self) -> Webhook:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 @pytest.fixture
 def webhook() -> Iterator[Webhook]:
-    hook = Webhook()
-    thread = threading.Thread(target=hook.server.serve_forever, daemon=True)
-    thread.start()
-    yield hook
-    hook.server.shutdown()
+    with Webhook() as hook:
+        yield hook
 
 
 def jet(*args: str) -> str:
@@ -200,3 +206,54 @@ def test_hooks_test_renders_what_would_be_sent_and_sends_nothing(home, webhook):
     assert webhook.answered == []
     listed = jet("hooks", "list")
     assert "crm" in listed and "router" in listed
+
+
+def test_a_target_down_for_a_while_gets_every_event_in_order_once_back(settings, monkeypatch):
+    """Down: every attempt fails (nothing listens). Back within the retries: the account's
+    events arrive in order. Down for more than a day: dead letters, listed, and delivered
+    by `jet events retry` once the target is back."""
+    monkeypatch.setenv("ACME_HOOK_KEY", KEY)
+    jet("catalog", "load", str(CATALOGS / "acme.yaml"))
+    port = free_tcp_port()
+    (settings.root / "hooks").mkdir()
+    (settings.root / "hooks" / "acme.yaml").write_text(f"""
+hooks:
+  - name: crm
+    events: [account.created, account.suspended, account.reactivated]
+    action: http
+    url: "http://127.0.0.1:{port}/{{{{ account.id }}}}"
+    secret_env: ACME_HOOK_KEY
+""")
+    now = datetime.now(UTC)
+    jet("account", "add", "acme", "ann", "--name", "Ann")
+    jet("account", "set", "ann", "--status", "suspended")
+    jet("account", "set", "ann", "--status", "active")
+    tried = [
+        r
+        for minutes in (0, 1, 3)
+        for r in deliver(settings, now + timedelta(minutes=minutes))
+        if r.subscriber == "hook:acme:crm"
+    ]
+    assert tried and all(r.went_wrong for r in tried)  # nothing listens
+    with Webhook(port) as back:
+        for hours in (1, 2, 3):  # each retry delivers what is due; the rest follow in order
+            deliver(settings, now + timedelta(hours=hours))
+        assert [r["body"]["topic"] for r in back.received] == [
+            "account.created", "account.suspended", "account.reactivated",
+        ]  # fmt: skip
+        assert all(r["signed"] for r in back.received)
+
+    jet("account", "add", "acme", "bob", "--name", "Bob")
+    deliver(settings, now + timedelta(days=1))
+    deliver(settings, now + timedelta(days=3))  # a day past due: given up on
+    dead = json.loads(jet("events", "list", "--status", "dead", "--json").splitlines()[0])
+    assert (dead["account"], dead["subscriber"], dead["topic"]) == (
+        "bob",
+        "hook:acme:crm",
+        "account.created",
+    )
+    with Webhook(port) as back:
+        jet("events", "retry", str(dead["event"]))
+        deliver(settings)
+        assert [r["path"] for r in back.received] == ["/bob"]
+    assert jet("events", "list", "--status", "dead").strip() == "no deliveries"
