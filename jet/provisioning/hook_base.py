@@ -1,13 +1,15 @@
 """What every hook has, whatever its action: a name, the events it takes, and the action
-that runs it (`runner`, made once per dispatcher: an action may keep connections)."""
+that runs it (`runner`, made once per dispatcher with the settings: an action may keep
+connections)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from jet.config import Settings
 from jet.deliveries import Result
 from jet.outbox import TOPICS
 
@@ -33,6 +35,10 @@ Action = Callable[[Any, dict[str, Any], dict[str, Any]], Result]
 class HookBase(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    # fields given as they are, never templates: where to connect, a file's path, SQL
+    # (account details reach SQL only as bound parameters)
+    fixed: ClassVar[frozenset[str]] = frozenset()
+
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=40)
     events: tuple[str, ...] = Field(min_length=1)  # not `on`: YAML 1.1 reads that as true
 
@@ -46,7 +52,7 @@ class HookBase(BaseModel):
             )
         return events
 
-    def runner(self) -> Action:
+    def runner(self, settings: Settings) -> Action:
         raise NotImplementedError
 
     @property

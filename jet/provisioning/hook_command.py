@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from jet.config import Settings
 from jet.deliveries import Delivered, Failed, Result
 from jet.provisioning.hook_base import Action, HookBase
 
@@ -27,7 +28,7 @@ class CommandHook(HookBase):
     env: dict[str, str] = {}
     timeout: float = Field(default=30.0, gt=0, le=600)
 
-    def runner(self) -> Action:
+    def runner(self, settings: Settings) -> Action:
         return run_command
 
     @property

@@ -15,6 +15,8 @@ from jet.errors import JetError
 from jet.provisioning.hook_command import CommandHook
 from jet.provisioning.hook_freeradius_sql import FreeradiusSqlHook
 from jet.provisioning.hook_http import HttpHook
+from jet.provisioning.hook_smtp import SmtpHook
+from jet.provisioning.hook_sql import SqlHook
 from jet.provisioning.hook_templates import template_problems
 from jet.provisioning.hook_users_file import RadiusUsersFileHook
 
@@ -27,8 +29,9 @@ class HookError(JetError):
 
 
 # Every action, by the model of its hooks (each in the module that runs it).
-HOOKS = (HttpHook, CommandHook, FreeradiusSqlHook, RadiusUsersFileHook)
+HOOKS = (HttpHook, CommandHook, FreeradiusSqlHook, RadiusUsersFileHook, SqlHook, SmtpHook)
 ACTIONS = tuple(get_args(h.model_fields["action"].annotation)[0] for h in HOOKS)
+FIXED = {action: hook.fixed for action, hook in zip(ACTIONS, HOOKS, strict=True)}
 Hook = Annotated[Union[HOOKS], Field(discriminator="action")]  # noqa: UP007 (a tuple of models)
 
 
@@ -72,8 +75,9 @@ def _raw_problems(data: Any) -> list[tuple[str, str]]:
         if item.get("name") in seen:
             problems.append((f"hooks[{i}].name", f"{item['name']} names another hook too"))
         seen.add(item.get("name"))
+        fixed = FIXED.get(item.get("action"), frozenset())
         for key, value in item.items():
-            if key not in ("name", "events", "action"):
+            if key not in ("name", "events", "action") and key not in fixed:
                 problems += template_problems(value, f"hooks[{i}].{key}")
     return problems
 

@@ -12,12 +12,13 @@ repeated delivery writes the same rows):
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from jet.config import Settings
 from jet.deliveries import Delivered, Failed, Result
 from jet.provisioning.hook_base import Action, HookBase
 
@@ -25,11 +26,13 @@ TABLES = ("radcheck", "radreply", "radusergroup")
 
 
 class FreeradiusSqlHook(HookBase):
+    fixed: ClassVar[frozenset[str]] = frozenset({"url"})
+
     action: Literal["freeradius_sql"]
     url: str  # a SQLAlchemy URL of FreeRADIUS's database (sqlite:///..., postgresql+psycopg://...)
     user_name: str = "{{ account.id }}"
 
-    def runner(self) -> Action:
+    def runner(self, settings: Settings) -> Action:
         return FreeradiusSql(self.url)
 
     @property

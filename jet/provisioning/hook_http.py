@@ -15,6 +15,7 @@ from typing import Any, Literal
 import requests
 from pydantic import Field
 
+from jet.config import Settings
 from jet.deliveries import Delivered, Failed, Result
 from jet.provisioning.hook_base import Action, HookBase
 
@@ -31,7 +32,7 @@ class HttpHook(HookBase):
     secret_env: str | None = None
     timeout: float = Field(default=10.0, gt=0, le=120)
 
-    def runner(self) -> Action:
+    def runner(self, settings: Settings) -> Action:
         return HttpAction()
 
     @property

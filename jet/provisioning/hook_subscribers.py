@@ -22,13 +22,15 @@ _NOT_RENDERED = {"name", "events", "action", "timeout", "secret_env", "method"}
 
 def hook_subscribers(settings: Settings) -> list[Subscriber]:
     return [
-        _subscriber(realm, hook) for realm, hooks in realm_hooks(settings).items() for hook in hooks
+        _subscriber(settings, realm, hook)
+        for realm, hooks in realm_hooks(settings).items()
+        for hook in hooks
     ]
 
 
-def _subscriber(realm: str, hook: Hook) -> Subscriber:
+def _subscriber(settings: Settings, realm: str, hook: Hook) -> Subscriber:
     """An action that writes once per batch has `batch` and `flush` (the users file)."""
-    action = hook.runner()
+    action = hook.runner(settings)
     return Subscriber(
         f"hook:{realm}:{hook.name}",
         frozenset(hook.events),
@@ -40,7 +42,7 @@ def _subscriber(realm: str, hook: Hook) -> Subscriber:
 
 def rendered(hook: Hook, context: dict[str, Any]) -> dict[str, Any]:
     """The hook's parameters rendered for one event: what `jet hooks test` shows."""
-    return render(hook.model_dump(exclude=_NOT_RENDERED), context)
+    return render(hook.model_dump(exclude=_NOT_RENDERED | hook.fixed), context)
 
 
 def _deliver(

@@ -16,8 +16,9 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
+from jet.config import Settings
 from jet.deliveries import Delivered, Result
 from jet.provisioning.hook_base import Action, HookBase
 from jet.provisioning.hook_freeradius_sql import radius_rows
@@ -27,12 +28,14 @@ RELOAD_GAP = 3.0  # seconds between reloads: FreeRADIUS drops a module HUP withi
 
 
 class RadiusUsersFileHook(HookBase):
+    fixed: ClassVar[frozenset[str]] = frozenset({"path", "reload"})
+
     action: Literal["radius_users_file"]
     path: Path
     reload: tuple[str, ...] = ()  # a program and its arguments, run after each write
     user_name: str = "{{ account.id }}"
 
-    def runner(self) -> Action:
+    def runner(self, settings: Settings) -> Action:
         return UsersFile(self.path, self.reload)
 
     @property
