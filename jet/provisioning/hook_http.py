@@ -46,10 +46,16 @@ def signature(key: str, body: bytes) -> str:
 
 
 class HttpAction:
-    """One connection pool per hook (each hook's deliveries run in a thread of their own)."""
+    """One connection pool per hook (each hook's deliveries run in a thread of their own).
+    Once the target is unreachable or times out, the rest of the batch fails at once
+    rather than wait for each attempt in turn (`flush` ends the batch)."""
 
     def __init__(self) -> None:
         self._session = requests.Session()
+        self._down: str | None = None
+
+    def flush(self) -> None:
+        self._down = None
 
     def __call__(self, hook: HttpHook, params: dict[str, Any], context: dict[str, Any]) -> Result:
         event = context["event"]
@@ -68,12 +74,18 @@ class HttpAction:
             if not key:
                 return Failed(f"{hook.secret_env} is not set: the key that signs the body")
             headers["X-Jet-Signature"] = signature(key, data)
+        if self._down:
+            return Failed(self._down)
         try:
             answer = self._session.request(
                 hook.method, params["url"], data=data, headers=headers, timeout=hook.timeout
             )
         except requests.Timeout:
-            return Failed(f"no answer within {hook.timeout:g} s")
+            self._down = f"no answer within {hook.timeout:g} s"
+            return Failed(self._down)
+        except requests.ConnectionError as e:
+            self._down = f"ConnectionError: {e}"[:400]
+            return Failed(self._down)
         except requests.RequestException as e:
             return Failed(f"{type(e).__name__}: {e}"[:400])
         said = f"HTTP {answer.status_code} {answer.reason}"

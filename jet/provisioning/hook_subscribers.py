@@ -4,6 +4,7 @@ renders its parameters for the event and runs its action."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -17,6 +18,7 @@ from jet.provisioning.hook_templates import hook_context, render
 from jet.store.db import session
 from jet.store.models import Event
 
+BATCH = 50  # deliveries claimed and recorded together: a crash repeats at most these
 _NOT_RENDERED = {"name", "events", "action", "timeout", "secret_env", "method"}
 
 
@@ -29,13 +31,18 @@ def hook_subscribers(settings: Settings) -> list[Subscriber]:
 
 
 def _subscriber(settings: Settings, realm: str, hook: Hook) -> Subscriber:
-    """An action that writes once per batch has `batch` and `flush` (the users file)."""
+    """Deliveries claimed and recorded BATCH at a time (an action that writes once per
+    batch, the users file, sets its own `batch` and `flush`), each claim long enough for
+    a batch of attempts that all time out."""
     action = hook.runner(settings)
+    batch = getattr(action, "batch", BATCH)
+    timeout = getattr(hook, "timeout", 30.0)
     return Subscriber(
         f"hook:{realm}:{hook.name}",
         frozenset(hook.events),
         partial(_deliver, realm, hook, action),
-        batch=getattr(action, "batch", 1),
+        claim=max(timedelta(minutes=2), timedelta(seconds=batch * timeout)),
+        batch=batch,
         flush=getattr(action, "flush", None),
     )
 

@@ -7,9 +7,10 @@ an error, never an empty string."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy.orm import Session
 
@@ -39,10 +40,16 @@ def template_problems(value: Any, where: str = "") -> list[tuple[str, str]]:
     return []
 
 
+@lru_cache(maxsize=1024)
+def _compiled(source: str) -> Template:
+    """A template compiled once: compiling costs more than rendering."""
+    return _ENV.from_string(source)
+
+
 def render(value: Any, context: dict[str, Any]) -> Any:
     """`value` with every string in it rendered (mappings and lists kept as they are)."""
     if isinstance(value, str):
-        return _ENV.from_string(value).render(context)
+        return _compiled(value).render(context)
     if isinstance(value, dict):
         return {k: render(v, context) for k, v in value.items()}
     if isinstance(value, list | tuple):
