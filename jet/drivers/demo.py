@@ -15,6 +15,7 @@ from jet.drivers import demo_documents as documents
 from jet.drivers.console import console
 from jet.drivers.demo_console import URL, DemoLogin, prepare_console
 from jet.drivers.demo_data import generate
+from jet.drivers.demo_hooks import provision
 from jet.drivers.demo_mail import email_invoices, email_notices, email_reports
 from jet.drivers.demo_money import DUNNING_AS_OF, collect_money, prepare_money
 from jet.drivers.demo_portal import PASSWORD, DemoCustomer, prepare_portal
@@ -115,6 +116,14 @@ def run_demo(settings: Settings, accounts: int = 2000) -> None:
         f"  [green]✓[/] {reports} scheduled report e-mails for {REPORT_MONTH:%Y-%m} "
         f"(the finance pack, as PDF) in {time.monotonic() - tick:.0f} s"
     )
+    tick = time.monotonic()
+    with console.status("provisioning: Acme's hooks to its CRM's database and mail"):
+        provisioned = provision(settings)
+    console.print(
+        f"  [green]✓[/] hooks: {provisioned['hook:acme:crm-mirror']:,} account changes "
+        f"mirrored to Acme's CRM, {provisioned['hook:acme:suspended']:,} suspension notices "
+        f"e-mailed, in {time.monotonic() - tick:.0f} s"
+    )
     logins = prepare_console(settings)
     customers = prepare_portal(settings)
     _print_summary(settings)
@@ -124,6 +133,11 @@ def run_demo(settings: Settings, accounts: int = 2000) -> None:
     )
     _print_documents(settings, samples, paper, exports)
     _print_money(settings)
+    console.print(
+        f"Provisioning: {_shown(settings.root / 'hooks' / 'acme.yaml')} "
+        f"(.venv/bin/jet hooks list); Acme's CRM table in "
+        f"{_shown(settings.root / 'provisioning' / 'crm.db')}"
+    )
     _print_console(logins)
     _print_portal(customers)
     console.print(f"done in {time.monotonic() - began:.0f} s")

@@ -48,7 +48,7 @@ def mail_server(folder: Path) -> Iterator[int]:
 
 
 @contextmanager
-def _mailing(settings: Settings) -> Iterator[tuple[Settings, Path]]:
+def mailing(settings: Settings) -> Iterator[tuple[Settings, Path]]:
     """`settings` pointed at the demo's mail server while it runs, and its Maildir."""
     folder = settings.root / "demo-mail"
     with mail_server(folder) as port:
@@ -58,7 +58,7 @@ def _mailing(settings: Settings) -> Iterator[tuple[Settings, Path]]:
 def email_invoices(settings: Settings) -> tuple[int, Path]:
     """Send every rendered invoice of the e-mail accounts to the demo's mail server; how
     many the server took, and its Maildir."""
-    with _mailing(settings) as (local, folder):
+    with mailing(settings) as (local, folder):
         run = send_invoices(local)
     return run.sent, folder
 
@@ -67,7 +67,7 @@ def email_notices(settings: Settings) -> Counter[str]:
     """Deliver the outbox's notices (usage warnings; dunning's reminders, once it has run)
     to the mail subscriber with the demo's mail server up, as `jet events dispatch` does;
     how many of each topic were e-mailed."""
-    with _mailing(settings) as (local, _):
+    with mailing(settings) as (local, _):
         done = dispatch(local, [notices.subscriber()])
     return Counter(
         r.topic for r in done if isinstance(r.result, Delivered) and not r.result.refused
@@ -79,6 +79,6 @@ def email_reports(settings: Settings, month: date) -> int:
     (report models, then each realm's `report_mail` files and events), and deliver those
     to the demo's mail server; how many e-mails it took."""
     run_job(settings, "monthly_reports", month, month)
-    with _mailing(settings) as (local, _):
+    with mailing(settings) as (local, _):
         done = dispatch(local, [report_mail.subscriber()])
     return sum(isinstance(r.result, Delivered) for r in done)

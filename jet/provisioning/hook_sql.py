@@ -1,14 +1,15 @@
 """The `sql` action: one parameterised statement on any database SQLAlchemy reaches (an
 upsert into a partner's table, a stored procedure's call). The statement is fixed in the
 hooks file; the account's details reach it only as bound parameters (`:name`), each a
-template, so nothing a customer typed can change the SQL. The URL is read from the
-environment variable `url_env`, so a database password stays out of the file."""
+template, so nothing a customer typed can change the SQL. The database is `url`, or the
+URL in the environment variable `url_env`, so a password can stay out of the file."""
 
 from __future__ import annotations
 
 import os
 from typing import Any, ClassVar, Literal
 
+from pydantic import model_validator
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, SQLAlchemyError
@@ -19,19 +20,26 @@ from jet.provisioning.hook_base import Action, HookBase
 
 
 class SqlHook(HookBase):
-    fixed: ClassVar[frozenset[str]] = frozenset({"url_env", "statement"})
+    fixed: ClassVar[frozenset[str]] = frozenset({"url", "url_env", "statement"})
 
     action: Literal["sql"]
-    url_env: str
+    url: str | None = None
+    url_env: str | None = None
     statement: str
     parameters: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _one_database(self) -> SqlHook:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("give the database as url or url_env (one of them)")
+        return self
 
     def runner(self, settings: Settings) -> Action:
         return SqlStatement()
 
     @property
     def target(self) -> str:
-        return f"${self.url_env}"
+        return self.url.split("@")[-1] if self.url else f"${self.url_env}"
 
 
 class SqlStatement:
@@ -41,7 +49,7 @@ class SqlStatement:
         self._engine: Engine | None = None
 
     def __call__(self, hook: SqlHook, params: dict[str, Any], context: dict) -> Result:
-        url = os.environ.get(hook.url_env)
+        url = hook.url or os.environ.get(hook.url_env)
         if not url:
             return Failed(f"{hook.url_env} is not set: the database's URL")
         self._engine = self._engine or create_engine(url)
