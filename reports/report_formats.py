@@ -166,7 +166,7 @@ dt{{font-weight:bold;float:left;width:8em}}dd{{margin-left:9em}}</style></head>
 def _pdf(result: ReportResult) -> bytes:
     from fpdf import FPDF
 
-    from reports.pdf_fonts import FAMILY, use_fonts
+    from reports.pdf_fonts import FAMILY, FastFonts, use_fonts
 
     names, rows, note = _printed(result)
     pdf = FPDF(orientation="L", format="A4")
@@ -192,7 +192,9 @@ def _pdf(result: ReportResult) -> bytes:
         table.row(names)
         for row in rows:
             table.row(row)
-    return bytes(pdf.output())
+    # FastFonts, as every document: fpdf2's own output cuts the process's shared copy of
+    # the font down to this document's glyphs, and the next document's would be missing
+    return bytes(pdf.output(output_producer_class=FastFonts))
 
 
 def _heading():

@@ -8,10 +8,12 @@ from __future__ import annotations
 import io
 import json
 import subprocess
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
@@ -19,9 +21,9 @@ from openpyxl import load_workbook
 from jet.cli import main
 from jet.config import Settings
 from jet.store.db import session
-from reports.report_definitions import ReportError, all_reports, chosen
+from reports.report_definitions import Report, ReportError, all_reports, chosen
 from reports.report_formats import render
-from reports.report_runs import run_report
+from reports.report_runs import ReportResult, run_report
 
 CUSTOM = """\
 /*---
@@ -219,3 +221,16 @@ def test_every_format_is_offered_by_the_cli_and_the_catalog():
 
     assert CLI_FORMATS == FORMATS
     assert set(get_args(ReportMail.model_fields["format"].annotation)) == set(FORMATS)
+
+
+def test_pdfs_one_after_another_keep_every_script():
+    """A Latin-only PDF, then one of Greek names, in one process: the second still has
+    its glyphs (fpdf2's own output once cut the shared font down to the first's)."""
+    report = Report(name="names", title="Names", description="", sql="", kind="standard")
+    for names in (["plain ascii"], ["Γιώργος Παπαδόπουλος", "Ζωή Αλεξίου"]):
+        result = ReportResult(report, pa.table({"name": names}), {}, datetime.now(UTC))
+        pdf = render(result, "pdf")
+        text = subprocess.run(
+            ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+        ).stdout.decode()
+        assert all(name in text for name in names)
