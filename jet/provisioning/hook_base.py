@@ -38,6 +38,8 @@ class HookBase(BaseModel):
     # fields given as they are, never templates: where to connect, a file's path, SQL
     # (account details reach SQL only as bound parameters)
     fixed: ClassVar[frozenset[str]] = frozenset()
+    # fields run by a shell: every value their templates put in is quoted for it
+    shell: ClassVar[frozenset[str]] = frozenset()
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=40)
     events: tuple[str, ...] = Field(min_length=1)  # not `on`: YAML 1.1 reads that as true

@@ -14,9 +14,11 @@ from jet.config import Settings
 from jet.errors import JetError
 from jet.provisioning.hook_command import CommandHook
 from jet.provisioning.hook_freeradius_sql import FreeradiusSqlHook
+from jet.provisioning.hook_ftp import FtpHook
 from jet.provisioning.hook_http import HttpHook
 from jet.provisioning.hook_smtp import SmtpHook
 from jet.provisioning.hook_sql import SqlHook
+from jet.provisioning.hook_ssh import SshHook
 from jet.provisioning.hook_templates import template_problems
 from jet.provisioning.hook_users_file import RadiusUsersFileHook
 
@@ -29,7 +31,16 @@ class HookError(JetError):
 
 
 # Every action, by the model of its hooks (each in the module that runs it).
-HOOKS = (HttpHook, CommandHook, FreeradiusSqlHook, RadiusUsersFileHook, SqlHook, SmtpHook)
+HOOKS = (
+    HttpHook,
+    CommandHook,
+    FreeradiusSqlHook,
+    RadiusUsersFileHook,
+    SqlHook,
+    SmtpHook,
+    FtpHook,
+    SshHook,
+)
 ACTIONS = tuple(get_args(h.model_fields["action"].annotation)[0] for h in HOOKS)
 FIXED = {action: hook.fixed for action, hook in zip(ACTIONS, HOOKS, strict=True)}
 Hook = Annotated[Union[HOOKS], Field(discriminator="action")]  # noqa: UP007 (a tuple of models)

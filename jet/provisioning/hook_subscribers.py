@@ -14,7 +14,7 @@ from jet.config import Settings
 from jet.deliveries import Delivered, Failed, Result, Subscriber
 from jet.provisioning.hook_base import Action
 from jet.provisioning.hook_config import Hook, realm_hooks
-from jet.provisioning.hook_templates import hook_context, render
+from jet.provisioning.hook_templates import hook_context, render, render_shell
 from jet.store.db import session
 from jet.store.models import Event
 
@@ -49,7 +49,11 @@ def _subscriber(settings: Settings, realm: str, hook: Hook) -> Subscriber:
 
 def rendered(hook: Hook, context: dict[str, Any]) -> dict[str, Any]:
     """The hook's parameters rendered for one event: what `jet hooks test` shows."""
-    return render(hook.model_dump(exclude=_NOT_RENDERED | hook.fixed), context)
+    fields = hook.model_dump(exclude=_NOT_RENDERED | hook.fixed)
+    return {
+        key: render_shell(value, context) if key in hook.shell else render(value, context)
+        for key, value in fields.items()
+    }
 
 
 def _deliver(

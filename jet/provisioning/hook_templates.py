@@ -6,6 +6,7 @@ an error, never an empty string."""
 
 from __future__ import annotations
 
+import shlex
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -19,6 +20,10 @@ from jet.store.models import Account, Event
 
 NAMES = frozenset({"event", "account", "realm"})
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+# For commands a remote shell runs: each value a template puts in is one quoted word.
+_SHELL = SandboxedEnvironment(
+    undefined=StrictUndefined, finalize=lambda value: shlex.quote(str(value))
+)
 
 
 def template_problems(value: Any, where: str = "") -> list[tuple[str, str]]:
@@ -41,9 +46,14 @@ def template_problems(value: Any, where: str = "") -> list[tuple[str, str]]:
 
 
 @lru_cache(maxsize=1024)
-def _compiled(source: str) -> Template:
+def _compiled(source: str, shell: bool = False) -> Template:
     """A template compiled once: compiling costs more than rendering."""
-    return _ENV.from_string(source)
+    return (_SHELL if shell else _ENV).from_string(source)
+
+
+def render_shell(source: str, context: dict[str, Any]) -> str:
+    """A command line from a template, every value in it quoted for the shell."""
+    return _compiled(source, shell=True).render(context)
 
 
 def render(value: Any, context: dict[str, Any]) -> Any:
