@@ -16,6 +16,7 @@ from jet.provisioning.hook_command import CommandHook
 from jet.provisioning.hook_freeradius_sql import FreeradiusSqlHook
 from jet.provisioning.hook_ftp import FtpHook
 from jet.provisioning.hook_http import HttpHook
+from jet.provisioning.hook_ldap import LdapHook
 from jet.provisioning.hook_smtp import SmtpHook
 from jet.provisioning.hook_sql import SqlHook
 from jet.provisioning.hook_ssh import SshHook
@@ -40,6 +41,7 @@ HOOKS = (
     SmtpHook,
     FtpHook,
     SshHook,
+    LdapHook,
 )
 ACTIONS = tuple(get_args(h.model_fields["action"].annotation)[0] for h in HOOKS)
 FIXED = {action: hook.fixed for action, hook in zip(ACTIONS, HOOKS, strict=True)}
