@@ -182,14 +182,14 @@ def test_hooks_check_names_each_problem_by_its_key_path(tmp_path):
 hooks:
   - {name: a, events: [account.created], action: http, url: "http://x/{{ acount.id }}"}
   - {name: a, events: [account.renamed], action: command, argv: ["{{ account.id"]}
-  - {name: c, events: [account.created], action: ftp}
+  - {name: c, events: [account.created], action: telnet}
 """,
             "acme.yaml",
         )
     problems = dict(caught.value.problems)
     assert "unknown name acount" in problems["hooks[0].url"]
     assert "unknown event account.renamed" in problems["hooks[1].events"]
-    assert "unknown action 'ftp'" in problems["hooks[2]"]
+    assert "unknown action 'telnet'" in problems["hooks[2]"]
     bad = tmp_path / "acme.yaml"
     bad.write_text(
         "hooks:\n  - {name: a, events: [account.created], action: command, argv: ['{{ x.y']}\n"
