@@ -82,8 +82,9 @@ class Subscriber:
     """What wants events: its `name` (stored with each delivery), the `topics` it takes,
     `deliver(settings, event, progress)`, how many deliveries are claimed and recorded
     together (`batch`: a crash repeats at most that many) and how long they may take
-    (`claim`), and `flush`, which makes a batch's deliveries durable before they are
-    recorded as done."""
+    (`claim`), `prepare`, given a batch's events before they are delivered (to read what
+    they need in one go), and `flush`, which makes a batch's deliveries durable before
+    they are recorded as done."""
 
     name: str
     topics: frozenset[str]
@@ -91,6 +92,7 @@ class Subscriber:
     claim: timedelta = timedelta(minutes=2)
     batch: int = 1
     flush: Callable[[], None] | None = None
+    prepare: Callable[[Settings, list[Event]], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +254,8 @@ def _deliver_batch(
     until = now() + subscriber.claim
     with session(settings.db_url) as s:
         claimed = _claim(s, subscriber, account_id, now(), until)
+    if subscriber.prepare is not None and claimed:
+        subscriber.prepare(settings, [one.event for one in claimed])
     results: list[tuple[_Claimed, Result]] = []
     for one in claimed:
         if stop.is_set():

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import os
+import ssl
 from typing import Any, Literal
+from urllib.parse import SplitResult, urlsplit
 
-import requests
 from pydantic import Field
 
 from jet.config import Settings
@@ -46,12 +48,14 @@ def signature(key: str, body: bytes) -> str:
 
 
 class HttpAction:
-    """One connection pool per hook (each hook's deliveries run in a thread of their own).
+    """Keep-alive connections per host, one set per hook (each hook's deliveries run in a
+    thread of their own); the standard library's client, as a webhook is one request and
+    `requests` costs more time per request than the request itself on a near target.
     Once the target is unreachable or times out, the rest of the batch fails at once
     rather than wait for each attempt in turn (`flush` ends the batch)."""
 
     def __init__(self) -> None:
-        self._session = requests.Session()
+        self._connections: dict[tuple[str, str], http.client.HTTPConnection] = {}
         self._down: str | None = None
 
     def flush(self) -> None:
@@ -76,21 +80,54 @@ class HttpAction:
             headers["X-Jet-Signature"] = signature(key, data)
         if self._down:
             return Failed(self._down)
+        url = urlsplit(params["url"])
+        if url.scheme not in ("http", "https") or not url.hostname:
+            return Delivered(f"not an http(s) URL: {params['url']}"[:400], refused=True)
         try:
-            answer = self._session.request(
-                hook.method, params["url"], data=data, headers=headers, timeout=hook.timeout
-            )
-        except requests.Timeout:
+            status, reason = self._send(hook, url, data, headers)
+        except TimeoutError:
             self._down = f"no answer within {hook.timeout:g} s"
             return Failed(self._down)
-        except requests.ConnectionError as e:
-            self._down = f"ConnectionError: {e}"[:400]
+        except (OSError, http.client.HTTPException) as e:
+            self._down = f"{type(e).__name__}: {e}"[:400]
             return Failed(self._down)
-        except requests.RequestException as e:
-            return Failed(f"{type(e).__name__}: {e}"[:400])
-        said = f"HTTP {answer.status_code} {answer.reason}"
-        if answer.status_code >= 500:
+        said = f"HTTP {status} {reason}"
+        if status >= 500:
             return Failed(said)
-        if answer.status_code >= 400:
+        if status >= 400:
             return Delivered(f"{said}: refused, not retried", refused=True)
         return Delivered(said)
+
+    def _send(
+        self, hook: HttpHook, url: SplitResult, data: bytes, headers: dict[str, str]
+    ) -> tuple[int, str]:
+        """One request; on a kept connection the target closed meanwhile, once more on a
+        new one."""
+        key = (url.scheme, url.netloc)
+        path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        for kept in (key in self._connections, False):
+            connection = self._connections.get(key) or self._connect(hook, url)
+            self._connections[key] = connection
+            try:
+                connection.request(hook.method, path, body=data, headers=headers)
+                answer = connection.getresponse()
+                answer.read()
+            except (OSError, http.client.HTTPException) as error:
+                connection.close()
+                del self._connections[key]
+                if kept and not isinstance(error, TimeoutError):
+                    continue
+                raise
+            if answer.will_close:
+                connection.close()
+                del self._connections[key]
+            return answer.status, answer.reason
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _connect(hook: HttpHook, url: SplitResult) -> http.client.HTTPConnection:
+        if url.scheme == "https":
+            return http.client.HTTPSConnection(
+                url.hostname, url.port, timeout=hook.timeout, context=ssl.create_default_context()
+            )
+        return http.client.HTTPConnection(url.hostname, url.port, timeout=hook.timeout)

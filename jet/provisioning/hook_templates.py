@@ -15,7 +15,7 @@ from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy.orm import Session
 
-from jet.provisioning.radius_entry import radius_entry
+from jet.provisioning.radius_entry import AccountLookup, radius_entry
 from jet.store.models import Account, Event
 
 NAMES = frozenset({"event", "account", "realm"})
@@ -67,10 +67,14 @@ def render(value: Any, context: dict[str, Any]) -> Any:
     return value
 
 
-def hook_context(s: Session, event: Event) -> dict[str, Any]:
-    """What a hook's templates see for `event`."""
+def hook_context(s: Session, event: Event, lookup: AccountLookup | None = None) -> dict[str, Any]:
+    """What a hook's templates see for `event` (`lookup`: its batch's accounts, read
+    together; else its account is read alone)."""
     at = event.created_at if event.created_at.tzinfo else event.created_at.replace(tzinfo=UTC)
-    account = s.get(Account, event.account_id) if event.account_id else None
+    if lookup is None:
+        ids = {event.account_id} if event.account_id else set()
+        lookup = AccountLookup(s, ids, datetime.now(UTC).date())
+    account = lookup.accounts.get(event.account_id) if event.account_id else None
     return {
         "event": {
             "id": event.id,
@@ -79,13 +83,13 @@ def hook_context(s: Session, event: Event) -> dict[str, Any]:
             "at": at.isoformat(),
             "payload": event.payload,
         },
-        "account": _account(s, account) if account else None,
+        "account": _account(lookup, account) if account else None,
         "realm": account.realm_id if account else None,
     }
 
 
-def _account(s: Session, a: Account) -> dict[str, Any]:
-    radius = radius_entry(s, a, datetime.now(UTC).date())
+def _account(lookup: AccountLookup, a: Account) -> dict[str, Any]:
+    radius = radius_entry(lookup, a)
     return {
         "id": a.id,
         "realm": a.realm_id,
